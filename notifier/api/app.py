@@ -1,0 +1,32 @@
+"""Paste deploy factories: the API app and its pipeline."""
+
+from oslo_config import cfg
+
+from notifier.api import middleware
+from notifier.api import router
+from notifier.engine import rpcapi
+
+
+def app_factory(global_conf, **local_conf):
+    """The Notifier API itself: the router over the route table."""
+    return router.Router(engine_api=rpcapi.EngineAPI(cfg.CONF))
+
+
+def pipeline_factory(loader, global_conf, **local_conf):
+    """The pipeline named by ``[api] auth_strategy``.
+
+    Each auth strategy is a line in the composite section of
+    api-paste.ini: filters first, the app last. The word ``discovery``
+    marks where version discovery branches off to the app, ahead of
+    authentication, so that it is always served.
+    """
+    strategy = cfg.CONF.api.auth_strategy
+    names = local_conf[strategy].split()
+    api = loader.get_app(names[-1])
+    app = api
+    for name in reversed(names[:-1]):
+        if name == 'discovery':
+            app = middleware.Discovery(app, api)
+        else:
+            app = loader.get_filter(name)(app)
+    return app

@@ -1,0 +1,121 @@
+"""Notifications: masakari's API, with its request bodies and semantics."""
+
+import hashlib
+
+import iso8601
+from oslo_config import cfg
+from oslo_serialization import jsonutils
+from oslo_utils import timeutils
+
+from notifier.api import microversion
+from notifier.api.schemas import notifications as schema
+from notifier.api import util
+from notifier.api import validation
+from notifier.api import wsgi
+from notifier.db import api as db
+from notifier import exception
+from notifier.policies import notifications as policies
+from notifier import views
+
+_PAYLOAD_VALIDATORS = {t: validation.validator(s)
+                       for t, s in schema.payload_schemas.items()}
+
+
+def _serialize_notification(req, notification, deliveries=None):
+    body = views.notification(notification)
+    if deliveries is not None:
+        body['recovery_workflow_details'] = views.recovery_workflow_details(
+            deliveries)
+    return body
+
+
+def _utc_naive(value):
+    return timeutils.normalize_time(iso8601.parse_date(value))
+
+
+def _dedup_key(project_id, values):
+    canonical = jsonutils.dumps(
+        [project_id, values['type'], values['hostname'], values['payload']],
+        sort_keys=True)
+    return hashlib.sha256(canonical.encode('utf-8')).hexdigest()
+
+
+def _host_for(ctx, project_id, hostname):
+    host = db.host_get_by_name(ctx, project_id, hostname)
+    if host is None:
+        if not cfg.CONF.api.auto_register_hosts:
+            raise exception.HostNotRegistered(hostname=hostname)
+        host = db.host_get_or_create(ctx, project_id, hostname)
+    if host.on_maintenance:
+        raise exception.HostOnMaintenance(hostname=hostname,
+                                          host_id=host.uuid)
+    return host
+
+
+@wsgi.handler
+@microversion.version_bounds(min_version='1.0')
+@validation.request_body_schema(schema.create_request_body)
+@validation.response_body_schema(schema.show_response_body)
+def create_notification(req, project_id=None):
+    ctx = util.context(req)
+    project_id = util.project_for(ctx, project_id)
+    ctx.can(policies.CREATE, {'project_id': project_id})
+    body = validation.json_body(req)['notification']
+    validation.validate(_PAYLOAD_VALIDATORS[body['type']], body['payload'],
+                        root='notification.payload')
+    host = _host_for(ctx, project_id, body['hostname'])
+    values = {
+        'project_id': project_id,
+        'type': body['type'],
+        'hostname': body['hostname'],
+        'source_host_uuid': host.uuid,
+        'generated_time': _utc_naive(body['generated_time']),
+        'payload': body['payload'],
+        'request_id': ctx.request_id,
+    }
+    notification = db.notification_create(
+        ctx, values, dedup_key=_dedup_key(project_id, values),
+        dedup_interval=cfg.CONF.api.duplicate_notification_detection_interval)
+    req.environ['notifier.engine_api'].process_notification(
+        ctx, notification.id)
+    return wsgi.json_response(
+        202, {'notification': _serialize_notification(req, notification)})
+
+
+@wsgi.handler
+@microversion.version_bounds(min_version='1.0')
+@validation.query_params_schema(schema.index_request_query)
+@validation.response_body_schema(schema.index_response_body)
+def list_notifications(req, project_id=None):
+    ctx = util.context(req)
+    params = req.GET
+    scope = util.list_scope(ctx, params, project_id)
+    ctx.can(policies.LIST, {'project_id': scope or ctx.project_id})
+    filters = {k: params[k] for k in ('type', 'status', 'source_host_uuid')
+               if k in params}
+    since = params.get('generated-since') or params.get('generated_since')
+    if since:
+        filters['generated_since'] = _utc_naive(since)
+    notifications = db.notification_list(
+        ctx, project_id=scope, filters=filters, **util.pagination(params))
+    return wsgi.json_response(200, {'notifications': [
+        _serialize_notification(req, n) for n in notifications]})
+
+
+@wsgi.handler
+@microversion.version_bounds(min_version='1.0')
+@validation.response_body_schema(schema.show_response_body, max_version='1.0')
+@validation.response_body_schema(schema.show_response_body_v1_1,
+                                 min_version='1.1')
+def show_notification(req, notification_id, project_id=None):
+    ctx = util.context(req)
+    project_id = util.project_for(ctx, project_id)
+    admin = ctx.can('context_is_admin', fatal=False)
+    notification = db.notification_get(
+        ctx, notification_id, project_id=None if admin else project_id)
+    ctx.can(policies.SHOW, {'project_id': notification.project_id})
+    deliveries = None
+    if microversion.is_supported(req, min_version='1.1'):
+        deliveries = db.deliveries_for_notification(ctx, notification.id)
+    return wsgi.json_response(200, {'notification': _serialize_notification(
+        req, notification, deliveries)})

@@ -1,0 +1,95 @@
+"""API microversions, read from ``OpenStack-API-Version``.
+
+Both our service type, ``notification``, and masakari's, ``instance-ha``,
+are honoured, so that unmodified masakari clients get the version they ask
+for. The answer names the service type the client used.
+"""
+
+import functools
+
+import microversion_parse
+import webob
+
+from notifier import exception
+
+SERVICE_TYPES = ('notification', 'instance-ha')
+
+# One line per version; mirrored in api-ref's version history. The minimum
+# is never raised.
+VERSIONS = [
+    '1.0',  # Masakari-compatible notifications, and hosts.
+    '1.1',  # Notification show adds recovery_workflow_details (masakari 1.1).
+    '1.2',  # No change to Notifier's resources (masakari 1.2: segments).
+    '1.3',  # No change to Notifier's resources (masakari 1.3: vmoves).
+]
+MIN_VERSION = microversion_parse.parse_version_string(VERSIONS[0])
+MAX_VERSION = microversion_parse.parse_version_string(VERSIONS[-1])
+ENV_KEY = 'notifier.microversion'
+
+
+class VersionNotAcceptable(exception.NotifierException):
+    msg_fmt = ('Version %(version)s is not supported by the API. Minimum is '
+               '%(min)s and maximum is %(max)s.')
+
+
+def extract(headers):
+    """(Version, service type) requested; the minimum when none is."""
+    for service_type in SERVICE_TYPES:
+        value = microversion_parse.get_version(headers, service_type)
+        if value is not None:
+            break
+    else:
+        return MIN_VERSION, SERVICE_TYPES[0]
+    if value == 'latest':
+        return MAX_VERSION, service_type
+    try:
+        version = microversion_parse.parse_version_string(value)
+    except TypeError:
+        raise exception.ValidationError(
+            detail='Invalid OpenStack-API-Version header %r: give '
+                   '"%s X.Y" (for example "%s %s") or "latest".' % (
+                       value, service_type, service_type, VERSIONS[-1]))
+    if not MIN_VERSION <= version <= MAX_VERSION:
+        raise VersionNotAcceptable(version=value, min=MIN_VERSION,
+                                   max=MAX_VERSION)
+    return version, service_type
+
+
+def requested(req):
+    return req.environ[ENV_KEY][0]
+
+
+def is_supported(req, min_version=None, max_version=None):
+    version = requested(req)
+    if min_version and version < microversion_parse.parse_version_string(
+            min_version):
+        return False
+    if max_version and version > microversion_parse.parse_version_string(
+            max_version):
+        return False
+    return True
+
+
+def version_bounds(min_version=None, max_version=None):
+    """A handler exists only in these versions: 404 outside them."""
+    def decorator(f):
+        @functools.wraps(f)
+        def wrapper(req, *args, **kwargs):
+            if not is_supported(req, min_version, max_version):
+                raise webob.exc.HTTPNotFound(
+                    'This resource does not exist in API version %s; it '
+                    'needs %s%s.' % (requested(req), min_version or '1.0',
+                                     ' to %s' % max_version
+                                     if max_version else ' or later'))
+            return f(req, *args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def response_headers(req, response):
+    version, service_type = req.environ.get(
+        ENV_KEY, (MIN_VERSION, SERVICE_TYPES[0]))
+    response.headers['OpenStack-API-Version'] = '%s %s' % (service_type,
+                                                           version)
+    if 'OpenStack-API-Version' not in response.headers.get('Vary', ''):
+        response.headers.add('Vary', 'OpenStack-API-Version')

@@ -1,0 +1,74 @@
+"""The one route table, and the dispatcher that serves it."""
+
+import routes
+import webob.exc
+
+from notifier.api.handlers import hosts
+from notifier.api.handlers import notifications
+from notifier.api.handlers import root
+from notifier.api import microversion
+from notifier.api import wsgi
+
+ROUTES = {
+    '/': {'GET': root.list_versions},
+    '/v1': {'GET': root.show_version},
+    '/v1/notifications': {
+        'GET': notifications.list_notifications,
+        'POST': notifications.create_notification,
+    },
+    '/v1/notifications/{notification_id}': {
+        'GET': notifications.show_notification,
+    },
+    '/v1/hosts': {
+        'GET': hosts.list_hosts,
+        'POST': hosts.create_host,
+    },
+    '/v1/hosts/{host_id}': {
+        'GET': hosts.show_host,
+        'PUT': hosts.update_host,
+        'DELETE': hosts.delete_host,
+    },
+}
+
+# Masakari's catalog endpoints end in /v1/{project_id}: every /v1 resource
+# is served under that prefix too.
+PROJECT_PREFIX = '/v1/{project_id}'
+
+
+def _mapper():
+    mapper = routes.Mapper()
+    for path in ROUTES:
+        mapper.connect(path, route=path)
+    for path in ROUTES:
+        if path.startswith('/v1/'):
+            mapper.connect(PROJECT_PREFIX + path[len('/v1'):], route=path)
+    return mapper
+
+
+class Router:
+    """Dispatch to the handler for the path and method: 404 for an unknown
+    path, 405 with ``Allow`` for an unknown method."""
+
+    def __init__(self, engine_api=None):
+        self._mapper = _mapper()
+        self._engine_api = engine_api
+
+    @wsgi.handler
+    def __call__(self, req):
+        req.environ[microversion.ENV_KEY] = microversion.extract(req.headers)
+        path = req.path_info.rstrip('/') or '/'
+        match = self._mapper.match(path)
+        if match is None:
+            raise webob.exc.HTTPNotFound(
+                'There is no resource at %s; see the API reference for '
+                'the URLs Notifier serves.' % req.path_info)
+        handlers = ROUTES[match.pop('route')]
+        method = 'GET' if req.method == 'HEAD' else req.method
+        if method not in handlers:
+            allowed = ', '.join(sorted(handlers))
+            raise webob.exc.HTTPMethodNotAllowed(
+                '%s is not allowed on %s; use one of: %s.' % (
+                    req.method, req.path_info, allowed),
+                headers=[('Allow', allowed)])
+        req.environ['notifier.engine_api'] = self._engine_api
+        return handlers[method](req, **match)

@@ -1,0 +1,156 @@
+"""JSON schemas of the notifications API (masakari's, per type)."""
+
+from notifier.api.schemas import common
+
+TYPES = ['COMPUTE_HOST', 'PROCESS', 'VM']
+STATUSES = ['new', 'running', 'finished', 'error', 'failed', 'ignored']
+SORT_KEYS = ['id', 'created_at', 'updated_at', 'generated_time', 'type',
+             'status', 'source_host_uuid']
+
+HOSTNAME = {'type': 'string', 'minLength': 1, 'maxLength': 255,
+            'pattern': '^[a-zA-Z0-9._-]+$'}
+EVENT = {'type': 'string', 'enum': ['STARTED', 'STOPPED']}
+
+create_request_body = {
+    'type': 'object',
+    'properties': {
+        'notification': {
+            'type': 'object',
+            'properties': {
+                'type': {'type': 'string', 'enum': TYPES},
+                'hostname': HOSTNAME,
+                'generated_time': {'type': 'string', 'format': 'date-time'},
+                'payload': {'type': 'object'},
+            },
+            'required': ['type', 'hostname', 'generated_time', 'payload'],
+            'additionalProperties': False,
+        },
+    },
+    'required': ['notification'],
+    'additionalProperties': False,
+}
+
+# The payload of each type, checked once the type is known.
+payload_schemas = {
+    'COMPUTE_HOST': {
+        'type': 'object',
+        'properties': {
+            'event': EVENT,
+            'host_status': {'type': 'string',
+                            'enum': ['NORMAL', 'UNKNOWN', 'ERROR']},
+            'cluster_status': {'type': 'string',
+                               'enum': ['ONLINE', 'OFFLINE']},
+        },
+        'required': ['event'],
+        'additionalProperties': False,
+    },
+    'PROCESS': {
+        'type': 'object',
+        'properties': {
+            'event': EVENT,
+            'process_name': {'type': 'string', 'minLength': 1,
+                             'maxLength': 4096},
+        },
+        'required': ['process_name', 'event'],
+        'additionalProperties': False,
+    },
+    'VM': {
+        'type': 'object',
+        'properties': {
+            'instance_uuid': common.UUID,
+            'vir_domain_event': {'type': 'string', 'minLength': 1,
+                                 'maxLength': 255},
+            'event': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+        },
+        'required': ['instance_uuid', 'vir_domain_event', 'event'],
+        'additionalProperties': False,
+    },
+}
+
+index_request_query = {
+    'type': 'object',
+    'properties': {
+        'type': {'type': 'string', 'enum': TYPES},
+        'status': {'type': 'string', 'enum': STATUSES},
+        'source_host_uuid': common.UUID,
+        'generated-since': {'type': 'string', 'format': 'date-time'},
+        'generated_since': {'type': 'string', 'format': 'date-time'},
+        'limit': common.LIMIT,
+        'marker': {'type': 'string', 'minLength': 1, 'maxLength': 36},
+        'sort_key': {'type': 'string', 'enum': SORT_KEYS},
+        'sort_dir': common.SORT_DIR,
+        'all_projects': common.BOOLEAN_QUERY,
+        'project_id': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+    },
+    'additionalProperties': False,
+}
+
+_notification = {
+    'type': 'object',
+    'properties': {
+        'id': {'type': 'integer'},
+        'notification_uuid': common.UUID,
+        'type': {'type': 'string', 'enum': TYPES},
+        'hostname': {'type': 'string'},
+        'source_host_uuid': common.UUID,
+        'generated_time': common.TIMESTAMP,
+        'payload': {'type': 'object'},
+        'status': {'type': 'string', 'enum': STATUSES},
+        'project_id': {'type': 'string'},
+        'created_at': common.TIMESTAMP,
+        'updated_at': common.NULLABLE_TIMESTAMP,
+        'deleted': {'type': 'boolean'},
+        'deleted_at': common.NULLABLE_TIMESTAMP,
+    },
+    'required': ['id', 'notification_uuid', 'type', 'source_host_uuid',
+                 'generated_time', 'payload', 'status', 'created_at',
+                 'updated_at', 'deleted'],
+    'additionalProperties': False,
+}
+
+show_response_body = {
+    'type': 'object',
+    'properties': {'notification': _notification},
+    'required': ['notification'],
+    'additionalProperties': False,
+}
+
+_workflow_detail = {
+    'type': 'object',
+    'properties': {
+        'name': {'type': 'string'},
+        'state': {'type': 'string',
+                  'enum': ['PENDING', 'RUNNING', 'SUCCESS', 'FAILURE']},
+        'progress': {'type': 'number'},
+        'progress_details': {'type': 'array', 'items': {
+            'type': 'object',
+            'properties': {'timestamp': {'type': 'string'},
+                           'message': {'type': 'string'},
+                           'progress': {'type': 'string'}},
+            'required': ['timestamp', 'message', 'progress'],
+            'additionalProperties': False}},
+    },
+    'required': ['name', 'state', 'progress', 'progress_details'],
+    'additionalProperties': False,
+}
+
+show_response_body_v1_1 = {
+    'type': 'object',
+    'properties': {'notification': dict(
+        _notification,
+        properties=dict(_notification['properties'],
+                        recovery_workflow_details={
+                            'type': 'array', 'items': _workflow_detail}),
+        required=_notification['required'] + ['recovery_workflow_details'],
+    )},
+    'required': ['notification'],
+    'additionalProperties': False,
+}
+
+index_response_body = {
+    'type': 'object',
+    'properties': {'notifications': {'type': 'array',
+                                     'items': _notification}},
+    'required': ['notifications'],
+    'additionalProperties': False,
+}

@@ -1,0 +1,138 @@
+"""JSON schema validation of requests (and, in tests, responses).
+
+Validators are built once per schema, when the handler module is imported;
+an error names the field and says what is wrong with it.
+"""
+
+import functools
+
+import iso8601
+import jsonschema
+from oslo_config import cfg
+from oslo_serialization import jsonutils
+from oslo_utils import uuidutils
+import webob
+
+from notifier.api import microversion
+from notifier import exception
+
+FORMAT_CHECKER = jsonschema.FormatChecker()
+BODY_KEY = 'notifier.json_body'
+
+
+@FORMAT_CHECKER.checks('date-time', raises=(iso8601.ParseError,))
+def _date_time(value):
+    if isinstance(value, str):
+        iso8601.parse_date(value)
+    return True
+
+
+@FORMAT_CHECKER.checks('uuid')
+def _uuid(value):
+    return not isinstance(value, str) or uuidutils.is_uuid_like(value)
+
+
+def validator(schema):
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema,
+                                           format_checker=FORMAT_CHECKER)
+
+
+def _describe(error, root):
+    path = '.'.join(str(p) for p in error.absolute_path)
+    field = '%s.%s' % (root, path) if root and path else (path or root)
+    if error.validator == 'additionalProperties':
+        return ('Invalid input in %s: %s; remove the unknown field.' % (
+            field or 'the request body', error.message))
+    if error.validator == 'required':
+        return 'Missing field in %s: %s.' % (field or 'the request body',
+                                            error.message)
+    value = repr(error.instance)
+    if len(value) > 80:
+        value = value[:77] + '...'
+    return 'Invalid input for field %s (value %s): %s.' % (
+        field or 'request body', value, error.message)
+
+
+def validate(compiled, instance, root=''):
+    """Raise :class:`exception.ValidationError` for the best error."""
+    error = jsonschema.exceptions.best_match(compiled.iter_errors(instance))
+    if error is not None:
+        raise exception.ValidationError(detail=_describe(error, root))
+
+
+def json_body(req):
+    if BODY_KEY not in req.environ:
+        if not req.body:
+            raise exception.ValidationError(
+                detail='The request needs a JSON body.')
+        content_type = req.content_type or 'application/json'
+        if content_type != 'application/json':
+            raise webob.exc.HTTPUnsupportedMediaType(
+                'The request body must be application/json, not %s.' %
+                content_type)
+        try:
+            req.environ[BODY_KEY] = jsonutils.loads(req.body)
+        except ValueError as e:
+            raise exception.ValidationError(
+                detail='Malformed JSON in the request body: %s' % e)
+    return req.environ[BODY_KEY]
+
+
+def request_body_schema(schema, min_version=None, max_version=None):
+    compiled = validator(schema)
+
+    def decorator(f):
+        @functools.wraps(f)
+        def wrapper(req, *args, **kwargs):
+            if microversion.is_supported(req, min_version, max_version):
+                validate(compiled, json_body(req))
+            return f(req, *args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def query_params_schema(schema, min_version=None, max_version=None):
+    compiled = validator(schema)
+
+    def decorator(f):
+        @functools.wraps(f)
+        def wrapper(req, *args, **kwargs):
+            if microversion.is_supported(req, min_version, max_version):
+                params = req.GET.mixed()
+                for name, value in params.items():
+                    if isinstance(value, list):
+                        raise exception.ValidationError(
+                            detail='Query parameter %s is given %d times; '
+                                   'give it once.' % (name, len(value)))
+                error = jsonschema.exceptions.best_match(
+                    compiled.iter_errors(params))
+                if error is not None:
+                    raise exception.ValidationError(
+                        detail=_describe(error, '').replace(
+                            'field', 'query parameter').replace(
+                            'the request body', 'the query string'))
+            return f(req, *args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def response_body_schema(schema, min_version=None, max_version=None):
+    """Check the response against ``schema`` when [api] validate_responses
+    is set (tests and development)."""
+    compiled = validator(schema)
+
+    def decorator(f):
+        @functools.wraps(f)
+        def wrapper(req, *args, **kwargs):
+            response = f(req, *args, **kwargs)
+            if (cfg.CONF.api.validate_responses and
+                    microversion.is_supported(req, min_version, max_version)):
+                error = jsonschema.exceptions.best_match(
+                    compiled.iter_errors(response.json_body))
+                if error is not None:
+                    raise RuntimeError('Response does not match its schema: '
+                                       '%s' % _describe(error, ''))
+            return response
+        return wrapper
+    return decorator

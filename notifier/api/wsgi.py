@@ -1,0 +1,101 @@
+"""The handler wrapper: JSON in and out, exceptions mapped to HTTP in one
+place, masakari's error body format.
+
+Every error body is ``{"<fault name>": {"code": N, "message": "...",
+"request_id": "req-..."}}`` (the format masakari and nova clients parse);
+the message says what was wrong and how to fix it. A 500 never carries a
+traceback.
+"""
+
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
+from oslo_serialization import jsonutils
+import webob
+import webob.dec
+import webob.exc
+
+from notifier.api import microversion
+from notifier import exception
+
+LOG = logging.getLogger(__name__)
+
+FAULT_NAMES = {
+    400: 'badRequest', 401: 'unauthorized', 403: 'forbidden',
+    404: 'itemNotFound', 405: 'badMethod', 406: 'notAcceptable',
+    409: 'conflictingRequest', 413: 'overLimit', 415: 'badMediaType',
+    503: 'serviceUnavailable',
+}
+
+# Domain exceptions to HTTP status; the first matching base class wins.
+STATUS_FOR = [
+    (microversion.VersionNotAcceptable, 406),
+    (exception.Invalid, 400),
+    (exception.Forbidden, 403),
+    (exception.NotFound, 404),
+    (exception.Conflict, 409),
+    (db_exc.DBConnectionError, 503),
+]
+
+
+def json_response(status, body=None, headers=None):
+    response = webob.Response(status=status, headerlist=headers or [])
+    if body is not None:
+        response.content_type = 'application/json'
+        response.charset = None
+        response.body = jsonutils.dump_as_bytes(body)
+    else:
+        response.content_type = None
+    return response
+
+
+def fault(req, status, message):
+    request_id = req.environ.get('openstack.request_id')
+    name = FAULT_NAMES.get(status, 'internalError')
+    response = json_response(status, {name: {
+        'code': status, 'message': message, 'request_id': request_id}})
+    return response
+
+
+def _status_for(error):
+    for cls, status in STATUS_FOR:
+        if isinstance(error, cls):
+            return status
+    return None
+
+
+class Handler(webob.dec.wsgify):
+    """Turns a handler's exception into a JSON fault."""
+
+    def call_func(self, req, *args, **kwargs):
+        try:
+            response = self.func(req, *args, **kwargs)
+        except webob.exc.HTTPException as e:
+            response = fault(req, e.status_code, e.detail or e.explanation)
+            for name in ('Allow', 'WWW-Authenticate'):
+                if name in e.headers:
+                    response.headers[name] = e.headers[name]
+        except Exception as e:
+            status = _status_for(e)
+            if status is None:
+                LOG.exception('Unexpected error handling %(method)s %(path)s',
+                              {'method': req.method, 'path': req.path})
+                response = fault(req, 500, 'The server failed to handle the '
+                                 'request. Report the request id to the '
+                                 'operator, who can find it in the log.')
+            else:
+                if status == 503:
+                    LOG.error('Database unreachable while handling '
+                              '%(method)s %(path)s: %(error)s',
+                              {'method': req.method, 'path': req.path,
+                               'error': e})
+                    message = ('The database is unreachable; nothing was '
+                               'changed. Retry in a few seconds.')
+                else:
+                    message = str(e)
+                response = fault(req, status, message)
+        microversion.response_headers(req, response)
+        return response
+
+
+def handler(f):
+    return Handler(f)

@@ -1,0 +1,71 @@
+from oslo_config import cfg
+
+GROUP = 'engine'
+
+opts = [
+    cfg.IntOpt('workers',
+               default=1, min=1,
+               help='Number of engine processes notifier-engine starts. Any '
+                    'number of engines, on any number of nodes, may share '
+                    'one broker and database: they compete for work.'),
+    cfg.IntOpt('delivery_threads',
+               default=16, min=1,
+               help='Size of the thread pool that sends deliveries, per '
+                    'engine process. It bounds how many sends (SMTP '
+                    'sessions, HTTP requests) one engine has in flight.'),
+    cfg.IntOpt('claim_lease',
+               default=300, min=10,
+               help='Seconds an engine holds a notification it claimed. If '
+                    'the engine dies, another engine resumes the '
+                    'notification once the lease has expired. Keep it well '
+                    'above the slowest driver timeout.'),
+    cfg.IntOpt('recast_after',
+               default=30, min=1,
+               help='Seconds after which a notification still "new" is '
+                    'considered lost in transit (broker down when it was '
+                    'posted) and is picked up from the database by the '
+                    'periodic task.'),
+    cfg.IntOpt('periodic_interval',
+               default=10, min=1,
+               help='Seconds between two runs of the engine\'s periodic '
+                    'task that resumes lost, stalled and due work and '
+                    'expires old notifications.'),
+    cfg.IntOpt('periodic_batch_size',
+               default=200, min=1,
+               help='Most notifications the periodic task picks up in one '
+                    'run; the rest wait for the next run.'),
+    cfg.IntOpt('notification_max_age',
+               default=86400, min=60,
+               help='Seconds after which a notification that is still not '
+                    'finished is given up: it becomes "failed" and its '
+                    'pending deliveries are failed as expired.'),
+    cfg.IntOpt('max_attempts',
+               default=5, min=1,
+               help='Most delivery attempts per delivery, the first '
+                    'included, before a transient failure becomes '
+                    'permanent.'),
+    cfg.FloatOpt('retry_initial_delay',
+                 default=5.0, min=0.0,
+                 help='Seconds before the first retry of a delivery that '
+                      'failed transiently. Each later retry waits twice as '
+                      'long, with up to 20% random jitter.'),
+    cfg.FloatOpt('retry_max_delay',
+                 default=600.0, min=0.0,
+                 help='Longest wait between two attempts of one delivery.'),
+    cfg.ListOpt('default_destinations',
+                default=['log'],
+                help='Media every notification is delivered to in addition '
+                     'to what tenants subscribe, each handled by the driver '
+                     'of that name with its [driver_<name>] options. The '
+                     'default, "log", writes each notification to the '
+                     'engine log. An empty list delivers nothing by '
+                     'default.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(opts, group=GROUP)
+
+
+def list_opts():
+    return {GROUP: opts}

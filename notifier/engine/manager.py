@@ -1,0 +1,218 @@
+"""The engine: claims notifications, fans them out to deliveries, sends
+them through the drivers and records every attempt.
+
+The database is the durable queue and RPC only the wake-up call: whatever
+the engine was doing when it died, another engine resumes after the
+notification's lease expires, and what was already delivered is not sent
+again.
+"""
+
+import datetime
+import os
+import random
+import threading
+import time
+
+import futurist
+from futurist import periodics
+from futurist import waiters
+import oslo_messaging as messaging
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from notifier import context as notifier_context
+from notifier.db import api as db
+from notifier.drivers import base as drivers_base
+from notifier import exception
+from notifier import rendering
+from notifier import views
+
+LOG = logging.getLogger(__name__)
+
+
+def backoff(conf, attempt, retry_after=None):
+    """Seconds to wait before retry number ``attempt`` (1 is the first)."""
+    delay = conf.engine.retry_initial_delay * (2 ** (attempt - 1))
+    delay *= 1 + random.uniform(0, 0.2)
+    if retry_after:
+        delay = max(delay, retry_after)
+    return min(delay, conf.engine.retry_max_delay)
+
+
+def outcome(deliveries):
+    """A notification's status and next retry time, from its deliveries."""
+    if not deliveries:
+        return db.IGNORED, None
+    if all(d.status == db.DELIVERED for d in deliveries):
+        return db.FINISHED, None
+    pending = [d.next_attempt_at for d in deliveries
+               if d.status == db.PENDING]
+    if pending:
+        return db.ERROR, min(t or timeutils.utcnow() for t in pending)
+    return db.FAILED, None
+
+
+class EngineManager:
+    """The RPC endpoint on topic ``notifier-engine``; see rpcapi."""
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self, conf, drivers=None):
+        self.conf = conf
+        # Unique per process: several engines may run on one host.
+        self.engine_id = '%s:%d' % (conf.host, os.getpid())
+        self.drivers = drivers or drivers_base.DriverManager(conf)
+        self._send_pool = futurist.ThreadPoolExecutor(
+            max_workers=conf.engine.delivery_threads)
+        self._resume_pool = futurist.ThreadPoolExecutor(
+            max_workers=max(2, conf.engine.delivery_threads // 2))
+        self._periodic_worker = None
+
+    # RPC methods
+
+    def process_notification(self, ctxt, notification_id):
+        self.process(notification_id, request_id=ctxt.get('request_id'))
+
+    # The work
+
+    def process(self, notification_id, request_id=None):
+        """Claim one notification and deliver what it still needs."""
+        context = notifier_context.get_admin_context()
+        if request_id:
+            context.request_id = request_id
+        notification = db.notification_claim(
+            context, notification_id, self.engine_id,
+            self.conf.engine.claim_lease)
+        if notification is None:
+            LOG.debug('Notification %s is not claimable (taken by another '
+                      'engine, or nothing to do)', notification_id)
+            return None
+        try:
+            return self._fan_out(context, notification)
+        except Exception:
+            LOG.exception('Processing notification %(uuid)s failed; it '
+                          'stays claimed and is resumed after its lease '
+                          '([engine] claim_lease) expires.',
+                          {'uuid': notification.notification_uuid})
+            return None
+
+    def _fan_out(self, context, notification):
+        targets = {'default:%s' % medium: medium
+                   for medium in self.conf.engine.default_destinations}
+        deliveries = db.deliveries_ensure(context, notification.id, targets)
+        now = timeutils.utcnow()
+        due = [d for d in deliveries if d.status == db.PENDING and
+               (d.next_attempt_at is None or d.next_attempt_at <= now)]
+        event = views.notification(notification)
+        futures = [self._send_pool.submit(self._attempt, context, d, event)
+                   for d in due]
+        waiters.wait_for_all(futures)
+        deliveries = db.deliveries_for_notification(context, notification.id)
+        status, next_attempt_at = outcome(deliveries)
+        if db.notification_release(context, notification.id, self.engine_id,
+                                   status, next_attempt_at):
+            LOG.info('Notification %(uuid)s is %(status)s: %(ok)d of %(n)d '
+                     'deliveries done',
+                     {'uuid': notification.notification_uuid,
+                      'status': status, 'n': len(deliveries),
+                      'ok': sum(d.status == db.DELIVERED
+                                for d in deliveries)})
+        else:
+            LOG.warning('Notification %s was taken over by another engine '
+                        'while this one worked on it (lease expired); its '
+                        'outcome is left to that engine.',
+                        notification.notification_uuid)
+        return status
+
+    def _attempt(self, context, delivery, event):
+        """One attempt of one delivery, recorded whatever happens."""
+        context.update_store()  # log lines carry the request id
+        attempt = delivery.attempts + 1
+        started_at = timeutils.utcnow()
+        start = time.monotonic()
+        receipt = error = next_attempt_at = None
+        try:
+            driver = self.drivers.get(delivery.medium)
+            message = rendering.render_notification(event, delivery.uuid)
+            receipt = driver.deliver(message, {}).receipt
+            status, result = db.DELIVERED, 'delivered'
+        except exception.DeliveryError as e:
+            receipt, error = e.receipt, str(e)
+            retry = e.retryable and attempt < self.conf.engine.max_attempts
+            status, result = (db.PENDING, 'retry') if retry else (
+                db.FAILED, 'failed')
+            if retry:
+                next_attempt_at = started_at + datetime.timedelta(
+                    seconds=backoff(self.conf, attempt, e.retry_after))
+        except exception.DriverNotFound as e:
+            error = str(e)
+            status, result = db.FAILED, 'failed'
+        except Exception as e:
+            LOG.exception('Driver %(medium)s failed unexpectedly on delivery '
+                          '%(uuid)s', {'medium': delivery.medium,
+                                       'uuid': delivery.uuid})
+            error = 'Unexpected error in the %s driver: %s' % (
+                delivery.medium, type(e).__name__)
+            retry = attempt < self.conf.engine.max_attempts
+            status, result = (db.PENDING, 'retry') if retry else (
+                db.FAILED, 'failed')
+            if retry:
+                next_attempt_at = started_at + datetime.timedelta(
+                    seconds=backoff(self.conf, attempt))
+        latency_ms = (time.monotonic() - start) * 1000.0
+        db.delivery_record_attempt(
+            context, delivery.id, self.engine_id, started_at, latency_ms,
+            result, status, receipt=receipt, error=error,
+            next_attempt_at=next_attempt_at)
+        log = LOG.info if status == db.DELIVERED else LOG.warning
+        log('Delivery %(uuid)s (%(target)s) attempt %(n)d: %(result)s in '
+            '%(ms).1f ms%(why)s',
+            {'uuid': delivery.uuid, 'target': delivery.target, 'n': attempt,
+             'result': result, 'ms': latency_ms,
+             'why': ': %s' % error if error else ''})
+
+    # Periodic tasks
+
+    def run_periodic_tasks(self):
+        """Pick up lost, stalled and due notifications; expire old ones."""
+        context = notifier_context.get_admin_context()
+        expired = db.notifications_expire(
+            context, self.conf.engine.notification_max_age)
+        if expired:
+            LOG.warning('%d notifications were not finished within '
+                        '[engine] notification_max_age and are now failed',
+                        expired)
+        ids = db.notifications_due(context, self.conf.engine.recast_after,
+                                   self.conf.engine.periodic_batch_size)
+        if ids:
+            LOG.info('Picking up %d notifications from the database (lost '
+                     'casts, expired leases or due retries)', len(ids))
+            waiters.wait_for_all(
+                [self._resume_pool.submit(self.process, i) for i in ids])
+        return len(ids)
+
+    def _periodic(self):
+        try:
+            self.run_periodic_tasks()
+        except Exception:
+            LOG.exception('The periodic task failed; it runs again in '
+                          '%d seconds', self.conf.engine.periodic_interval)
+
+    def start_periodic_tasks(self):
+        @periodics.periodic(spacing=self.conf.engine.periodic_interval,
+                            run_immediately=True)
+        def task():
+            self._periodic()
+
+        self._periodic_worker = periodics.PeriodicWorker([(task, (), {})])
+        threading.Thread(target=self._periodic_worker.start,
+                         name='notifier-periodic', daemon=True).start()
+
+    def stop(self):
+        """Stop the periodic tasks and let in-flight deliveries finish."""
+        if self._periodic_worker is not None:
+            self._periodic_worker.stop()
+            self._periodic_worker.wait()
+        self._resume_pool.shutdown(wait=True)
+        self._send_pool.shutdown(wait=True)
+        self.drivers.close()

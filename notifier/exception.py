@@ -1,0 +1,120 @@
+"""Notifier's domain exceptions.
+
+They say what went wrong and how to fix it, in words a user can act on. The
+API maps the base classes to HTTP status codes in one place
+(:mod:`notifier.api.wsgi`); nothing below the API knows about HTTP.
+"""
+
+
+class NotifierException(Exception):
+    msg_fmt = 'An unknown error occurred.'
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            message = self.msg_fmt % kwargs
+        super().__init__(message)
+
+    @property
+    def message(self):
+        return str(self)
+
+
+class Invalid(NotifierException):
+    msg_fmt = 'Invalid input: %(reason)s'
+
+
+class ValidationError(Invalid):
+    msg_fmt = '%(detail)s'
+
+
+class InvalidSortKey(Invalid):
+    msg_fmt = ('Cannot sort by %(key)s; sort_key must be one of: '
+               '%(allowed)s.')
+
+
+class MarkerNotFound(Invalid):
+    msg_fmt = ('The marker %(marker)s is not the id of a %(resource)s '
+               'visible to you; pass the id of the last item of the '
+               'previous page.')
+
+
+class HostNotRegistered(Invalid):
+    msg_fmt = ('Host %(hostname)s is not registered in this project. '
+               'Register it with POST /v1/hosts first (automatic '
+               'registration is turned off by the operator).')
+
+
+class NotFound(NotifierException):
+    msg_fmt = 'Resource could not be found.'
+
+
+class NotificationNotFound(NotFound):
+    msg_fmt = 'No notification with id %(id)s was found.'
+
+
+class HostNotFound(NotFound):
+    msg_fmt = 'No host with id %(id)s was found.'
+
+
+class ProjectNotFound(NotFound):
+    msg_fmt = ('Project %(project_id)s in the URL is not the project of '
+               'your token; use /v1/... or your own project id.')
+
+
+class Conflict(NotifierException):
+    msg_fmt = 'The request conflicts with the current state.'
+
+
+class DuplicateNotification(Conflict):
+    msg_fmt = ('A notification with the same type, host and payload was '
+               'accepted less than %(interval)s seconds ago; this one is a '
+               'duplicate and was not stored.')
+
+
+class HostOnMaintenance(Conflict):
+    msg_fmt = ('Host %(hostname)s is on maintenance, so notifications for '
+               'it are refused. Set on_maintenance to false with '
+               'PUT /v1/hosts/%(host_id)s to accept them again.')
+
+
+class HostExists(Conflict):
+    msg_fmt = 'A host named %(name)s already exists in this project.'
+
+
+class Forbidden(NotifierException):
+    msg_fmt = 'Policy does not allow %(action)s to be performed.'
+
+
+class PolicyNotAuthorized(Forbidden):
+    pass
+
+
+class DriverNotFound(NotifierException):
+    msg_fmt = ('No delivery driver named %(name)s is installed; the ones '
+               'installed are: %(available)s.')
+
+
+class DeliveryError(NotifierException):
+    """A delivery attempt failed; ``retryable`` says if it may succeed later.
+
+    Drivers raise :class:`RetryableDeliveryError` or
+    :class:`PermanentDeliveryError`.
+    """
+
+    retryable = False
+    msg_fmt = '%(reason)s'
+
+    def __init__(self, message=None, retry_after=None, receipt=None,
+                 **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        self.receipt = receipt
+
+
+class RetryableDeliveryError(DeliveryError):
+    retryable = True
+
+
+class PermanentDeliveryError(DeliveryError):
+    retryable = False

@@ -1,0 +1,52 @@
+"""oslo.messaging set-up shared by the API (client) and the engine (server).
+
+Executors are always ``threading``: there is no eventlet in Notifier.
+"""
+
+import oslo_messaging as messaging
+from oslo_messaging import opts as messaging_opts
+from oslo_messaging._tracing import client as _tracing
+
+TOPIC = 'notifier-engine'
+
+_TRANSPORT = None
+
+
+def _register_transport_opts(conf):
+    # oslo.messaging registers its tracing options on the global CONF only
+    # (oslo.messaging 18.3); register them on ``conf`` so that a private
+    # ConfigOpts works as well.
+    conf.register_opts(_tracing.oslo_messaging_tracing,
+                       group='oslo_messaging_tracing')
+
+
+def get_transport(conf):
+    global _TRANSPORT
+    if _TRANSPORT is None:
+        _register_transport_opts(conf)
+        _TRANSPORT = messaging.get_rpc_transport(conf)
+    return _TRANSPORT
+
+
+def set_transport_default(conf, url):
+    """Default ``transport_url`` (before it is read), for notifier-all."""
+    for group, opts in messaging_opts.list_opts():
+        if group in (None, 'DEFAULT'):
+            conf.register_opts(opts)
+    conf.set_default('transport_url', url)
+
+
+def cleanup():
+    global _TRANSPORT
+    if _TRANSPORT is not None:
+        _TRANSPORT.cleanup()
+    _TRANSPORT = None
+
+
+def get_server(conf, target, endpoints):
+    return messaging.get_rpc_server(get_transport(conf), target, endpoints,
+                                    executor='threading')
+
+
+def get_client(conf, target, **kwargs):
+    return messaging.get_rpc_client(get_transport(conf), target, **kwargs)

@@ -1,0 +1,85 @@
+"""Primitive views of database rows, shared by the API and the engine (the
+engine sends the same view of a notification as an event's data)."""
+
+TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%f'
+
+
+def isotime(value):
+    return value.strftime(TIME_FORMAT) if value is not None else None
+
+
+def notification(n):
+    """The masakari view of a notification."""
+    return {
+        'id': n.id,
+        'notification_uuid': n.notification_uuid,
+        'type': n.type,
+        'hostname': n.hostname,
+        'source_host_uuid': n.source_host_uuid,
+        'generated_time': isotime(n.generated_time),
+        'payload': n.payload,
+        'status': n.status,
+        'project_id': n.project_id,
+        'created_at': isotime(n.created_at),
+        'updated_at': isotime(n.updated_at),
+        'deleted': False,
+        'deleted_at': None,
+    }
+
+
+def host(h):
+    return {
+        'id': h.uuid,
+        'uuid': h.uuid,
+        'name': h.name,
+        'on_maintenance': h.on_maintenance,
+        'project_id': h.project_id,
+        'created_at': isotime(h.created_at),
+        'updated_at': isotime(h.updated_at),
+    }
+
+
+def delivery(d):
+    return {
+        'id': d.uuid,
+        'target': d.target,
+        'medium': d.medium,
+        'status': d.status,
+        'attempts': d.attempts,
+        'next_attempt_at': isotime(d.next_attempt_at),
+        'receipt': d.receipt,
+        'last_error': d.last_error,
+        'delivered_at': isotime(d.delivered_at),
+        'created_at': isotime(d.created_at),
+        'updated_at': isotime(d.updated_at),
+    }
+
+
+def _workflow_state(d):
+    if d.status == 'delivered':
+        return 'SUCCESS'
+    if d.status == 'failed':
+        return 'FAILURE'
+    return 'RUNNING' if d.attempts else 'PENDING'
+
+
+def recovery_workflow_details(deliveries):
+    """Deliveries in masakari's recovery_workflow_details shape (1.1+), so
+    that masakari clients can follow a notification's progress."""
+    details = []
+    for d in deliveries:
+        done = d.status in ('delivered', 'failed')
+        details.append({
+            'name': 'Deliver to %s' % d.target,
+            'state': _workflow_state(d),
+            'progress': 1.0 if done else 0.0,
+            'progress_details': [
+                {'timestamp': a.started_at.strftime('%Y-%m-%d %H:%M:%S.%f'),
+                 'message': 'Attempt %d by %s: %s%s' % (
+                     a.number, a.engine, a.outcome,
+                     ' (%s)' % (a.error or a.receipt)
+                     if (a.error or a.receipt) else ''),
+                 'progress': '1.0' if a.outcome != 'retry' else '0.0'}
+                for a in d.attempt_records],
+        })
+    return details

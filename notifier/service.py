@@ -108,19 +108,22 @@ class Engine(service.Service):
     tasks. Stopping it stops taking work, then lets in-flight deliveries
     finish."""
 
-    def __init__(self, conf):
+    def __init__(self, conf, drivers=None, periodic=True):
         super().__init__()
         self.conf = conf
         self.manager = None
+        self._drivers = drivers
+        self._periodic = periodic
         self._rpc_server = None
 
     def start(self):
         super().start()
-        self.manager = manager.EngineManager(self.conf)
+        self.manager = manager.EngineManager(self.conf, drivers=self._drivers)
         target = rpc.messaging.Target(topic=rpc.TOPIC, server=self.conf.host)
         self._rpc_server = rpc.get_server(self.conf, target, [self.manager])
         self._rpc_server.start()
-        self.manager.start_periodic_tasks()
+        if self._periodic:
+            self.manager.start_periodic_tasks()
         LOG.info('Notifier engine %(id)s is consuming topic %(topic)s with '
                  'drivers: %(drivers)s',
                  {'id': self.manager.engine_id, 'topic': rpc.TOPIC,

@@ -38,20 +38,22 @@ def validator(schema):
                                            format_checker=FORMAT_CHECKER)
 
 
+def _shorten(text, width=100):
+    return text if len(text) <= width else text[:width - 3] + '...'
+
+
 def _describe(error, root):
+    message = _shorten(error.message, 120)
     path = '.'.join(str(p) for p in error.absolute_path)
     field = '%s.%s' % (root, path) if root and path else (path or root)
     if error.validator == 'additionalProperties':
         return ('Invalid input in %s: %s; remove the unknown field.' % (
-            field or 'the request body', error.message))
+            field or 'the request body', message))
     if error.validator == 'required':
         return 'Missing field in %s: %s.' % (field or 'the request body',
-                                            error.message)
-    value = repr(error.instance)
-    if len(value) > 80:
-        value = value[:77] + '...'
+                                            message)
     return 'Invalid input for field %s (value %s): %s.' % (
-        field or 'request body', value, error.message)
+        field or 'request body', _shorten(repr(error.instance), 80), message)
 
 
 def validate(compiled, instance, root=''):

@@ -29,11 +29,7 @@ _CONFIGURED = False
 
 
 def configure(conf):
-    """Configure the global enginefacade once per process.
-
-    SQLite gets foreign keys (as MySQL and PostgreSQL enforce them) and WAL,
-    so that the API and the engine of notifier-all do not block each other.
-    """
+    """Configure the global enginefacade once per process."""
     global _CONFIGURED
     if _CONFIGURED:
         return
@@ -42,14 +38,38 @@ def configure(conf):
     url = conf.database.connection or ''
     if url.startswith('sqlite:///') and len(url) > len('sqlite:///'):
         path = url[len('sqlite:///'):].split('?')[0]
-        if path and path != ':memory:':
-            os.makedirs(os.path.dirname(os.path.abspath(path)),
-                        exist_ok=True)
-            raw = get_engine().raw_connection()
-            try:
-                raw.driver_connection.execute('PRAGMA journal_mode=WAL')
-            finally:
-                raw.close()
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    if url.startswith('sqlite'):
+        setup_sqlite(get_engine())
+
+
+def setup_sqlite(engine):
+    """Make SQLite safe for the API and engine threads of one process.
+
+    Every transaction starts with BEGIN IMMEDIATE, so that a transaction
+    that reads and then writes waits for the write lock up front instead
+    of failing with "database is locked" when it upgrades its lock; and a
+    file database uses WAL, so that readers do not block the writer.
+    """
+    # oslo.db's own listener emits a plain (deferred) BEGIN; take its
+    # place, keeping its in_transaction marker that its commit and
+    # rollback listeners clear.
+    for listener in list(engine.dispatch.begin):
+        if listener.__name__ == '_sqlite_emit_begin':
+            sa.event.remove(engine, 'begin', listener)
+
+    @sa.event.listens_for(engine, 'begin')
+    def _begin_immediate(conn):
+        if 'in_transaction' not in conn.info:
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
+            conn.info['in_transaction'] = True
+
+    if engine.url.database and engine.url.database != ':memory:':
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.execute('PRAGMA journal_mode=WAL')
+        finally:
+            raw.close()
 
 
 def get_engine():

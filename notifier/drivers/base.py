@@ -16,6 +16,7 @@ import dataclasses
 
 from oslo_log import log as logging
 import stevedore
+import stevedore.extension
 
 from notifier import exception
 
@@ -75,9 +76,18 @@ class Driver(metaclass=abc.ABCMeta):
 
 
 class DriverManager:
-    """The installed drivers, each loaded and instantiated once."""
+    """The installed drivers, each loaded and instantiated once.
 
-    def __init__(self, conf):
+    ``drivers`` (name to driver object) replaces the installed ones, for
+    tests.
+    """
+
+    def __init__(self, conf, drivers=None):
+        if drivers is not None:
+            self._manager = stevedore.ExtensionManager.make_test_instance([
+                stevedore.extension.Extension(name, None, type(obj), obj)
+                for name, obj in drivers.items()], namespace=NAMESPACE)
+            return
         self._manager = stevedore.ExtensionManager(
             NAMESPACE, invoke_on_load=True, invoke_args=(conf,),
             on_load_failure_callback=self._load_failed)

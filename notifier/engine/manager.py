@@ -61,7 +61,7 @@ class EngineManager:
         self.conf = conf
         # Unique per process: several engines may run on one host.
         self.engine_id = '%s:%d' % (conf.host, os.getpid())
-        self.drivers = drivers or drivers_base.DriverManager(conf)
+        self.drivers = drivers_base.DriverManager(conf, drivers=drivers)
         self._send_pool = futurist.ThreadPoolExecutor(
             max_workers=conf.engine.delivery_threads)
         self._resume_pool = futurist.ThreadPoolExecutor(
@@ -160,10 +160,19 @@ class EngineManager:
                 next_attempt_at = started_at + datetime.timedelta(
                     seconds=backoff(self.conf, attempt))
         latency_ms = (time.monotonic() - start) * 1000.0
-        db.delivery_record_attempt(
-            context, delivery.id, self.engine_id, started_at, latency_ms,
-            result, status, receipt=receipt, error=error,
-            next_attempt_at=next_attempt_at)
+        try:
+            db.delivery_record_attempt(
+                context, delivery.id, self.engine_id, started_at, latency_ms,
+                result, status, receipt=receipt, error=error,
+                next_attempt_at=next_attempt_at)
+        except Exception:
+            LOG.exception('Could not record attempt %(n)d of delivery '
+                          '%(uuid)s (%(result)s); the notification is '
+                          'resumed when its lease expires and the attempt '
+                          'may be made again.',
+                          {'n': attempt, 'uuid': delivery.uuid,
+                           'result': result})
+            return
         log = LOG.info if status == db.DELIVERED else LOG.warning
         log('Delivery %(uuid)s (%(target)s) attempt %(n)d: %(result)s in '
             '%(ms).1f ms%(why)s',

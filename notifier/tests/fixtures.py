@@ -7,6 +7,7 @@ from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
 import webtest
 
+from notifier.db import api as db
 from notifier.db import migration
 from notifier import rpc
 from notifier import service
@@ -25,6 +26,7 @@ class SQLiteDatabase(fixtures.Fixture):
         self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
             enginefacade._context_manager, facade))
         self.engine = facade.writer.get_engine()
+        db.setup_sqlite(self.engine)
         migration.upgrade('head', engine=self.engine)
         self.addCleanup(self.engine.dispose)
 
@@ -44,13 +46,16 @@ class Transport(fixtures.Fixture):
 
 
 class Engine(fixtures.Fixture):
-    """A running engine (RPC server, thread pools, periodic tasks)."""
+    """A running engine: RPC server and thread pools. Its periodic tasks
+    do not run on a timer; tests call ``manager.run_periodic_tasks()``."""
 
-    def __init__(self, conf):
+    def __init__(self, conf, drivers=None):
         self.conf = conf
+        self.drivers = drivers
 
     def _setUp(self):
-        self.service = service.Engine(self.conf)
+        self.service = service.Engine(self.conf, drivers=self.drivers,
+                                      periodic=False)
         self.service.start()
         self.addCleanup(self.service.stop)
         self.manager = self.service.manager

@@ -35,7 +35,6 @@ class FunctionalTestCase(base.TestCase):
         super().setUp()
         self.flags(auth_strategy='noauth2', validate_responses=True,
                    group='api')
-        self.flags(periodic_interval=3600, group='engine')
         self.db = self.useFixture(fixtures.SQLiteDatabase())
         self.useFixture(fixtures.Transport(self.conf))
         if self.start_engine:

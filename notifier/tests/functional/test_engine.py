@@ -1,0 +1,209 @@
+"""The engine: retries, permanent failures, lost casts, crashed engines."""
+
+import datetime
+import threading
+from unittest import mock
+
+import oslo_messaging as messaging
+from oslo_utils import timeutils
+import sqlalchemy as sa
+
+from notifier.db import models
+from notifier.drivers import base as drivers_base
+from notifier.drivers import log
+from notifier import exception
+from notifier.tests import fixtures
+from notifier.tests.functional import base
+
+
+class ScriptedDriver(drivers_base.Driver):
+    """Answers each delivery with the next scripted outcome."""
+
+    def __init__(self, outcomes):
+        super().__init__(None)
+        self.outcomes = list(outcomes)
+        self.calls = []
+        self.lock = threading.Lock()
+
+    def deliver(self, message, settings):
+        with self.lock:
+            self.calls.append(message.delivery_id)
+            outcome = self.outcomes.pop(0) if self.outcomes else 'ok'
+        if outcome == 'retry':
+            raise exception.RetryableDeliveryError('receiver busy (503)')
+        if outcome == 'permanent':
+            raise exception.PermanentDeliveryError('address rejected (550)')
+        if outcome == 'crash':
+            raise ValueError('driver bug')
+        return drivers_base.Result(receipt='202 accepted')
+
+
+class EngineTestCase(base.FunctionalTestCase):
+    start_engine = False
+    outcomes = ()
+
+    def setUp(self):
+        super().setUp()
+        self.flags(default_destinations=['scripted', 'log'], group='engine')
+        self.flags(retry_initial_delay=0.0, max_attempts=3, group='engine')
+        self.driver = ScriptedDriver(self.outcomes)
+        self.engine = self.useFixture(fixtures.Engine(self.conf, drivers={
+            'scripted': self.driver, 'log': log.LogDriver(self.conf)}))
+
+    def post(self):
+        return self.api.post('/v1/notifications', base.notification_body(),
+                             status=202).json['notification']
+
+    def deliveries(self, notification):
+        shown = self.api.get('/v1/notifications/%s' % notification['id'],
+                             headers={'OpenStack-API-Version':
+                                      'notification 1.1'}).json
+        return {d['name']: d for d in
+                shown['notification']['recovery_workflow_details']}
+
+    def run_retries(self, notification, final):
+        """Run the periodic task, as its timer would, until ``final``."""
+        for _ in range(5):
+            shown = self.wait_for_status(notification['id'],
+                                         ['error'] + final)
+            if shown['status'] in final:
+                return shown
+            self.engine.manager.run_periodic_tasks()
+        return self.wait_for_status(notification['id'], final)
+
+
+class TestRetries(EngineTestCase):
+    outcomes = ('retry', 'retry')
+
+    def test_transient_failure_is_retried_without_resending_the_rest(self):
+        created = self.post()
+        self.wait_for_status(created['id'], ['error'])
+        shown = self.run_retries(created, ['finished'])
+        self.assertEqual('finished', shown['status'])
+        details = self.deliveries(created)
+        scripted = details['Deliver to default:scripted']['progress_details']
+        self.assertEqual(3, len(scripted))
+        self.assertIn('retry (receiver busy (503))', scripted[0]['message'])
+        self.assertIn('delivered', scripted[2]['message'])
+        # The log destination succeeded at once and was not sent again.
+        self.assertEqual(
+            1, len(details['Deliver to default:log']['progress_details']))
+        self.assertEqual(3, len(self.driver.calls))
+        self.assertEqual(1, len(set(self.driver.calls)),
+                         'one delivery id across all attempts')
+
+
+class TestRetriesExhausted(EngineTestCase):
+    outcomes = ('retry', 'retry', 'retry')
+
+    def test_notification_fails_after_max_attempts(self):
+        created = self.post()
+        shown = self.run_retries(created, ['failed', 'finished'])
+        scripted = self.deliveries(created)['Deliver to default:scripted']
+        self.assertEqual('FAILURE', scripted['state'])
+        self.assertEqual(3, len(scripted['progress_details']))
+        self.assertEqual('failed', shown['status'])
+
+
+class TestPermanentFailure(EngineTestCase):
+    outcomes = ('permanent',)
+
+    def test_permanent_failure_fails_at_once(self):
+        created = self.post()
+        self.wait_for_status(created['id'], ['failed'])
+        scripted = self.deliveries(created)['Deliver to default:scripted']
+        self.assertEqual(1, len(scripted['progress_details']))
+        self.assertIn('address rejected',
+                      scripted['progress_details'][0]['message'])
+
+
+class TestDriverBug(EngineTestCase):
+    outcomes = ('crash',)
+
+    def test_unexpected_driver_error_is_retried_and_named(self):
+        created = self.post()
+        self.wait_for_status(created['id'], ['error'])
+        scripted = self.deliveries(created)['Deliver to default:scripted']
+        self.assertIn('Unexpected error in the scripted driver: ValueError',
+                      scripted['progress_details'][0]['message'])
+        self.assertEqual('finished',
+                         self.run_retries(created, ['finished'])['status'])
+
+
+class TestUnknownDriver(EngineTestCase):
+
+    def test_unknown_default_destination_fails_with_the_reason(self):
+        self.flags(default_destinations=['pigeon'], group='engine')
+        created = self.post()
+        self.wait_for_status(created['id'], ['failed'])
+        pigeon = self.deliveries(created)['Deliver to default:pigeon']
+        self.assertIn('No delivery driver named pigeon',
+                      pigeon['progress_details'][0]['message'])
+
+
+class TestRecovery(base.FunctionalTestCase):
+    start_engine = False
+
+    def post_without_engine(self):
+        # The broker is unreachable: the cast fails, the row stays.
+        with mock.patch('oslo_messaging.rpc.client._BaseCallContext.cast',
+                        side_effect=messaging.MessageDeliveryFailure(
+                            'broker unreachable')):
+            return self.api.post('/v1/notifications',
+                                 base.notification_body(),
+                                 status=202).json['notification']
+
+    def age(self, notification_id, seconds, **values):
+        past = timeutils.utcnow() - datetime.timedelta(seconds=seconds)
+        with self.db.engine.begin() as conn:
+            conn.execute(sa.update(models.Notification).where(
+                models.Notification.id == notification_id).values(
+                    updated_at=past, **values))
+
+    def test_lost_cast_is_picked_up_from_the_database(self):
+        created = self.post_without_engine()
+        engine = self.useFixture(fixtures.Engine(self.conf))
+        self.assertEqual('new', self.api.get('/v1/notifications/%d' % created[
+            'id']).json['notification']['status'])
+        self.assertEqual(0, engine.manager.run_periodic_tasks(),
+                         'a fresh new notification is left to its cast')
+        self.age(created['id'], self.conf.engine.recast_after + 1)
+        self.assertEqual(1, engine.manager.run_periodic_tasks())
+        self.wait_for_status(created['id'], ['finished'])
+
+    def test_crashed_engines_claim_is_resumed_after_its_lease(self):
+        created = self.post_without_engine()
+        future = timeutils.utcnow() + datetime.timedelta(seconds=300)
+        self.age(created['id'], 0, status='running',
+                 claimed_by='dead-engine:1', lease_until=future)
+        engine = self.useFixture(fixtures.Engine(self.conf))
+        self.assertIsNone(engine.manager.process(created['id']),
+                          'a live lease is not taken over')
+        self.age(created['id'], 0, lease_until=timeutils.utcnow() -
+                 datetime.timedelta(seconds=1))
+        self.assertEqual(1, engine.manager.run_periodic_tasks())
+        shown = self.wait_for_status(created['id'], ['finished'])
+        details = shown['recovery_workflow_details']
+        self.assertEqual(1, len(details[0]['progress_details']))
+
+    def test_old_unfinished_notification_expires_to_failed(self):
+        created = self.post_without_engine()
+        old = timeutils.utcnow() - datetime.timedelta(
+            seconds=self.conf.engine.notification_max_age + 5)
+        with self.db.engine.begin() as conn:
+            conn.execute(sa.update(models.Notification).where(
+                models.Notification.id == created['id']).values(
+                    created_at=old))
+        engine = self.useFixture(fixtures.Engine(self.conf))
+        engine.manager.run_periodic_tasks()
+        self.wait_for_status(created['id'], ['failed'])
+
+    def test_finished_notification_is_not_processed_again(self):
+        engine = self.useFixture(fixtures.Engine(self.conf))
+        created = self.api.post('/v1/notifications', base.notification_body(),
+                                status=202).json['notification']
+        self.wait_for_status(created['id'], ['finished'])
+        self.assertIsNone(engine.manager.process(created['id']))
+        shown = self.wait_for_status(created['id'], ['finished'])
+        self.assertEqual(1, len(shown['recovery_workflow_details'][0][
+            'progress_details']))

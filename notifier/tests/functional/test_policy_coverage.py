@@ -1,0 +1,44 @@
+"""Every route in the route table is policed."""
+
+import re
+
+from notifier.api import router
+from notifier.tests.functional import base
+
+UNPOLICED = {'/', '/v1'}
+SAMPLE_BODIES = {
+    ('/v1/notifications', 'POST'): base.notification_body(),
+    ('/v1/hosts', 'POST'): {'host': {'name': 'h9'}},
+    ('/v1/hosts/{host_id}', 'PUT'): {'host': {'on_maintenance': True}},
+}
+
+
+class TestEveryRouteIsPoliced(base.FunctionalTestCase):
+    start_engine = False
+
+    def test_unrelated_role_never_gets_2xx(self):
+        # Resources that exist, owned by the caller's own project.
+        notification = self.api.post('/v1/notifications',
+                                     base.notification_body(),
+                                     status=202).json['notification']
+        host_id = notification['source_host_uuid']
+        outsider = {'X-Roles': 'unrelated'}
+        checked = 0
+        for path, methods in router.ROUTES.items():
+            if path in UNPOLICED:
+                continue
+            url = path.replace('{notification_id}', str(notification['id']))
+            url = url.replace('{host_id}', host_id)
+            self.assertIsNone(re.search('{', url), 'fill in %s' % path)
+            for method in methods:
+                body = SAMPLE_BODIES.get((path, method))
+                if body is not None:
+                    resp = getattr(self.api, method.lower())(
+                        url, body, headers=outsider, expect_errors=True)
+                else:
+                    resp = getattr(self.api, method.lower())(
+                        url, headers=outsider, expect_errors=True)
+                self.assertIn(resp.status_int, (403, 404),
+                              '%s %s gave %s' % (method, path, resp.status))
+                checked += 1
+        self.assertGreaterEqual(checked, 7)

@@ -21,6 +21,8 @@ VERSIONS = [
     '1.1',  # Notification show adds recovery_workflow_details (masakari 1.1).
     '1.2',  # No change to Notifier's resources (masakari 1.2: segments).
     '1.3',  # No change to Notifier's resources (masakari 1.3: vmoves).
+    '1.4',  # Create notification accepts project_id: a service user posts
+            # alerts for the project that owns the host.
 ]
 MIN_VERSION = microversion_parse.parse_version_string(VERSIONS[0])
 MAX_VERSION = microversion_parse.parse_version_string(VERSIONS[-1])

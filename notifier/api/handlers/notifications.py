@@ -54,13 +54,20 @@ def _host_for(ctx, project_id, hostname):
 
 @wsgi.handler
 @microversion.version_bounds(min_version='1.0')
-@validation.request_body_schema(schema.create_request_body)
+@validation.request_body_schema(schema.create_request_body,
+                                max_version='1.3')
+@validation.request_body_schema(schema.create_request_body_v1_4,
+                                min_version='1.4')
 @validation.response_body_schema(schema.show_response_body)
 def create_notification(req, project_id=None):
     ctx = util.context(req)
     project_id = util.project_for(ctx, project_id)
-    ctx.can(policies.CREATE, {'project_id': project_id})
     body = validation.json_body(req)['notification']
+    if body.get('project_id', project_id) != project_id:
+        # A service user posting for the project that owns the host.
+        project_id = body['project_id']
+        ctx.can(policies.CREATE_FOR_PROJECT, {'project_id': project_id})
+    ctx.can(policies.CREATE, {'project_id': project_id})
     validation.validate(_PAYLOAD_VALIDATORS[body['type']], body['payload'],
                         root='notification.payload')
     host = _host_for(ctx, project_id, body['hostname'])

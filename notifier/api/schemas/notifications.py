@@ -30,6 +30,22 @@ create_request_body = {
     'additionalProperties': False,
 }
 
+create_request_body_v1_4 = {
+    'type': 'object',
+    'properties': {
+        'notification': dict(
+            create_request_body['properties']['notification'],
+            properties=dict(
+                create_request_body['properties']['notification'][
+                    'properties'],
+                project_id={'type': 'string', 'minLength': 1,
+                            'maxLength': 255,
+                            'pattern': '^[a-zA-Z0-9_-]+$'})),
+    },
+    'required': ['notification'],
+    'additionalProperties': False,
+}
+
 # The payload of each type, checked once the type is known.
 payload_schemas = {
     'COMPUTE_HOST': {

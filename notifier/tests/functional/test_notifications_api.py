@@ -307,3 +307,42 @@ class TestVersions(base.FunctionalTestCase):
     def test_unknown_path_is_404_json(self):
         resp = self.api.get('/v2/things', status=404)
         self.assertIn('itemNotFound', resp.json)
+
+
+class TestCreateForProject(base.FunctionalTestCase):
+    start_engine = False
+    V1_4 = {'OpenStack-API-Version': 'notification 1.4'}
+
+    def _body(self, project_id):
+        body = base.notification_body()
+        body['notification']['project_id'] = project_id
+        return body
+
+    def test_service_user_posts_for_the_hosts_project(self):
+        service = dict(self.V1_4, **{'X-Auth-Token': 'monitor:service',
+                                     'X-Roles': 'service'})
+        created = self.api.post('/v1/notifications', self._body('demo'),
+                                headers=service, status=202).json[
+                                    'notification']
+        self.assertEqual('demo', created['project_id'])
+        # The tenant sees it, and its host was registered in its project.
+        self.assertEqual([created['id']], [n['id'] for n in self.api.get(
+            '/v1/notifications').json['notifications']])
+        self.assertEqual(['compute-1'], [h['name'] for h in self.api.get(
+            '/v1/hosts').json['hosts']])
+
+    def test_member_cannot_post_for_another_project(self):
+        self.api.post('/v1/notifications', self._body('other'),
+                      headers=self.V1_4, status=403)
+        self.assertEqual([], self.api.get('/v1/notifications', headers={
+            'X-Auth-Token': 'bob:other'}).json['notifications'])
+
+    def test_member_may_name_its_own_project(self):
+        self.api.post('/v1/notifications', self._body('demo'),
+                      headers=self.V1_4, status=202)
+
+    def test_project_id_is_unknown_before_1_4(self):
+        resp = self.api.post('/v1/notifications', self._body('demo'),
+                             headers={'X-Roles': 'service'}, status=400)
+        self.assertIn("'project_id' was unexpected",
+                      resp.json['badRequest']['message'])

@@ -10,6 +10,8 @@ from oslo_service import backend as _backend  # noqa: E402
 
 try:
     _backend.init_backend(_backend.BackendType.THREADING)
-except Exception:  # already chosen by whoever imported us; it must match
-    if _backend.get_backend_type() != _backend.BackendType.THREADING:
-        raise
+except _backend.exceptions.BackendAlreadySelected:
+    # A tool that imported oslo.service before us (oslo-config-generator
+    # loading oslo.messaging's options) chose already; it runs none of our
+    # services. Notifier's own commands import this package first.
+    pass

@@ -1,6 +1,7 @@
 """Process set-up and the long-running services: API server and engine."""
 
 import os
+import socket
 import sys
 import threading
 
@@ -61,6 +62,22 @@ def paste_config_path(conf):
         if os.path.isabs(candidate) and os.path.exists(candidate):
             return candidate
     raise cfg.ConfigFilesNotFoundError([conf.api.api_paste_config])
+
+
+def check_api_startup(conf):
+    """Fail fast, in the parent, on what would make every API worker die
+    at start and be restarted forever: no paste file, or a taken port."""
+    paste_config_path(conf)
+    with socket.socket(socket.AF_INET6 if ':' in conf.api.host
+                       else socket.AF_INET) as sock:
+        if conf.api.workers > 1:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            sock.bind((conf.api.host, conf.api.port))
+        except OSError as e:
+            raise SystemExit('notifier: cannot listen on %s:%s: %s. Stop '
+                             'whatever uses the port, or set [api] port.' %
+                             (conf.api.host, conf.api.port, e.strerror))
 
 
 def load_app(conf):

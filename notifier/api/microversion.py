@@ -34,6 +34,14 @@ class VersionNotAcceptable(exception.NotifierException):
                '%(min)s and maximum is %(max)s.')
 
 
+def service_type(headers):
+    """The service type the client named in OpenStack-API-Version."""
+    for candidate in SERVICE_TYPES:
+        if microversion_parse.get_version(headers, candidate) is not None:
+            return candidate
+    return SERVICE_TYPES[0]
+
+
 def extract(headers):
     """(Version, service type) requested; the minimum when none is."""
     for service_type in SERVICE_TYPES:

@@ -55,6 +55,10 @@ class Router:
 
     @wsgi.handler
     def __call__(self, req):
+        # Errors below answer in the client's service type, even a bad
+        # version's.
+        req.environ[microversion.ENV_KEY] = (
+            microversion.MIN_VERSION, microversion.service_type(req.headers))
         req.environ[microversion.ENV_KEY] = microversion.extract(req.headers)
         path = req.path_info.rstrip('/') or '/'
         match = self._mapper.match(path)

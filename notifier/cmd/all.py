@@ -8,6 +8,9 @@ still applies.
 import os
 
 from oslo_log import log as logging
+import oslo_messaging
+from oslo_utils import strutils
+import sqlalchemy
 
 from notifier.db import migration
 from notifier import service
@@ -21,10 +24,14 @@ def main():
         ('DEFAULT', 'transport_url'): 'fake://',
         ('api', 'auth_strategy'): 'noauth2',
     })
+    service.check_api_startup(conf)
     migration.upgrade('head')
     LOG.info('notifier-all: database %(db)s is at the latest schema; '
              'transport %(transport)s; auth %(auth)s (development only)',
-             {'db': conf.database.connection,
-              'transport': conf.transport_url,
+             {'db': strutils.mask_password(
+                 sqlalchemy.engine.make_url(conf.database.connection)
+                 .render_as_string(hide_password=True)),
+              'transport': oslo_messaging.TransportURL.parse(
+                  conf, conf.transport_url).transport,
               'auth': conf.api.auth_strategy})
     service.serve(service.AllInOne(conf))

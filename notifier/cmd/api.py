@@ -5,5 +5,6 @@ from notifier import service
 
 def main():
     conf = service.prepare()
+    service.check_api_startup(conf)
     service.serve(service.APIServer(conf, reuse_port=conf.api.workers > 1),
                   workers=conf.api.workers)

@@ -11,6 +11,7 @@ from notifier.conf import drivers
 from notifier.conf import engine
 
 _MODULES = (default, api, engine, drivers)
+SQLITE_DEFAULT = 'sqlite:///$state_path/notifier.sqlite'
 
 
 def list_opts():
@@ -24,8 +25,9 @@ def list_opts():
 def set_defaults(conf=None):
     """Notifier's defaults for the options of the libraries it uses."""
     conf = conf if conf is not None else cfg.CONF
-    db_options.set_defaults(
-        conf, connection='sqlite:///$state_path/notifier.sqlite')
+    # On the option objects too, so that the sample config shows it.
+    cfg.set_defaults(db_options.database_opts, connection=SQLITE_DEFAULT)
+    db_options.set_defaults(conf, connection=SQLITE_DEFAULT)
     oslo_messaging.set_transport_defaults(control_exchange='notifier')
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [
         'cheroot=WARNING', 'stevedore=WARNING', 'alembic=WARNING'])

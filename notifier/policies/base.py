@@ -16,7 +16,8 @@ rules = [
     policy.RuleDefault(
         'context_is_admin', ADMIN,
         description='Decides who sees every project\'s resources '
-                    '(with all_projects=true).'),
+                    '(with all_projects=true).',
+        scope_types=['project']),
 ]
 
 

@@ -1,0 +1,421 @@
+"""The API reference's samples are what the API really sends and accepts.
+
+Every request sample under ``doc/api_samples`` is posted to the real
+in-process API, and every response sample is compared with the response
+the API really gave: the same keys at every level and the same values,
+except the values that differ from run to run (ids, uuids, timestamps,
+request ids, links, free-text messages), of which only the JSON type is
+compared. Enumerations such as ``status``, ``type`` or ``state`` must
+match exactly.
+
+Each test declares the samples it uses with :func:`uses`; a test that
+does not load every sample it declares fails, and
+:class:`TestSampleCoverage` fails when a file under ``doc/api_samples`` is
+used by no test or shown nowhere in ``api-ref``.
+
+To rewrite the response samples from the API's real answers (after an
+API change), run with ``NOTIFIER_GENERATE_API_SAMPLES=1``; the run-specific
+values already in a sample are kept, so that the diff shows only what
+changed.
+"""
+
+import functools
+import json
+import os
+import re
+
+from oslo_utils import uuidutils
+
+from notifier.api import microversion
+from notifier.api.schemas import hosts as hosts_schema
+from notifier.api.schemas import notifications as notifications_schema
+from notifier.tests import base as test_base
+from notifier.tests.functional import base
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
+                                   '..'))
+SAMPLES_DIR = os.path.join(TOP, 'doc', 'api_samples')
+API_REF_DIR = os.path.join(TOP, 'api-ref', 'source')
+GENERATE = os.environ.get('NOTIFIER_GENERATE_API_SAMPLES') == '1'
+
+# Keys whose values change from run to run: only their JSON type is
+# compared. ``id`` is compared exactly unless it is an integer or a uuid
+# (the version document's "v1.0" is not run-specific).
+RUN_SPECIFIC = {'uuid', 'notification_uuid', 'source_host_uuid',
+                'project_id', 'created_at', 'updated_at', 'deleted_at',
+                'timestamp', 'request_id', 'href', 'message'}
+
+ADMIN = {'X-Roles': 'admin,member,reader'}
+V1_1 = {'OpenStack-API-Version': 'notification 1.1'}
+V1_4 = {'OpenStack-API-Version': 'notification 1.4'}
+# A monitoring agent's service user, in its own (service) project.
+SERVICE = {'X-Auth-Token': 'monitor:service', 'X-Roles': 'service'}
+
+# Every sample a test declared, filled in when this module is imported.
+DECLARED = set()
+
+
+def uses(*names):
+    """Declare the samples a test uses; it fails if it loads fewer."""
+    DECLARED.update(names)
+
+    def decorator(f):
+        @functools.wraps(f)
+        def wrapper(self, *args, **kwargs):
+            self.loaded = set()
+            f(self, *args, **kwargs)
+            unused = sorted(set(names) - self.loaded)
+            self.assertEqual([], unused, 'declared but not checked')
+        return wrapper
+    return decorator
+
+
+def _run_specific(key, value):
+    if key == 'id':
+        return isinstance(value, int) or uuidutils.is_uuid_like(value)
+    return key in RUN_SPECIFIC
+
+
+def _json_type(value):
+    return {bool: 'boolean', int: 'integer', float: 'number', str: 'string',
+            list: 'array', dict: 'object', type(None): 'null'}[type(value)]
+
+
+def differences(expected, actual, path='', key=None):
+    """What differs between a sample and a real body, as readable lines."""
+    here = path or '(top)'
+    if _json_type(expected) != _json_type(actual):
+        return ['%s: the sample has a JSON %s, the API sent a %s (%r)' % (
+            here, _json_type(expected), _json_type(actual), actual)]
+    if isinstance(expected, dict):
+        def child(name):
+            return '%s.%s' % (path, name) if path else name
+        problems = []
+        for missing in sorted(set(expected) - set(actual)):
+            problems.append('%s: in the sample, not sent by the API' %
+                            child(missing))
+        for extra in sorted(set(actual) - set(expected)):
+            problems.append('%s: sent by the API, not in the sample' %
+                            child(extra))
+        for name in sorted(set(expected) & set(actual)):
+            problems.extend(differences(expected[name], actual[name],
+                                        child(name), name))
+        return problems
+    if isinstance(expected, list):
+        if len(expected) != len(actual):
+            return ['%s: the sample has %d items, the API sent %d' % (
+                here, len(expected), len(actual))]
+        problems = []
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            problems.extend(differences(e, a, '%s[%d]' % (path, i), key))
+        return problems
+    if key is not None and _run_specific(key, expected):
+        return []
+    if expected != actual:
+        return ['%s: the sample says %r, the API sent %r' % (
+            here, expected, actual)]
+    return []
+
+
+def _keep_run_specific(old, new, key=None):
+    """``new`` with the run-specific values of ``old`` where both have
+    them, so that regenerated samples keep their example values."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {k: _keep_run_specific(old.get(k), v, k) if k in old else v
+                for k, v in new.items()}
+    if isinstance(old, list) and isinstance(new, list):
+        return [_keep_run_specific(old[i], n, key) if i < len(old) else n
+                for i, n in enumerate(new)]
+    if (key is not None and _json_type(old) == _json_type(new) and
+            _run_specific(key, new)):
+        return old
+    return new
+
+
+def sample_files():
+    found = set()
+    for dirpath, _dirs, files in os.walk(SAMPLES_DIR):
+        for name in files:
+            found.add(os.path.relpath(os.path.join(dirpath, name),
+                                      SAMPLES_DIR))
+    return found
+
+
+class SampleTestCase(base.FunctionalTestCase):
+
+    def _path(self, name):
+        self.assertIn(name, DECLARED, 'declare it with @uses')
+        self.loaded.add(name)
+        return os.path.join(SAMPLES_DIR, name)
+
+    def request_sample(self, name):
+        with open(self._path(name)) as f:
+            return json.load(f)
+
+    def assert_response_sample(self, name, response):
+        path = self._path(name)
+        actual = response.json
+        if GENERATE:
+            old = None
+            if os.path.exists(path):
+                with open(path) as f:
+                    old = json.load(f)
+            with open(path, 'w') as f:
+                json.dump(_keep_run_specific(old, actual), f, indent=4)
+                f.write('\n')
+        with open(path) as f:
+            expected = json.load(f)
+        problems = differences(expected, actual)
+        self.assertEqual([], problems,
+                         '%s does not match the real response:\n%s' % (
+                             name, json.dumps(actual, indent=4)))
+
+    def post_notification(self, name, status=202):
+        return self.api.post('/v1/notifications', self.request_sample(name),
+                             status=status)
+
+    def deliver(self, name):
+        """Post a notification sample and wait until it is finished."""
+        created = self.post_notification(name).json['notification']
+        self.wait_for_status(created['id'], ['finished'])
+        return created
+
+
+class TestVersionSamples(SampleTestCase):
+    start_engine = False
+
+    @uses('versions/versions-list-resp.json')
+    def test_list_versions(self):
+        self.assert_response_sample('versions/versions-list-resp.json',
+                                    self.api.get('/', status=200))
+
+    @uses('versions/version-show-resp.json')
+    def test_show_version(self):
+        self.assert_response_sample('versions/version-show-resp.json',
+                                    self.api.get('/v1', status=200))
+
+
+class TestNotificationSamples(SampleTestCase):
+
+    @uses('notifications/host-notification-create-req.json',
+          'notifications/host-notification-create-resp.json',
+          'notifications/notification-get-resp.json',
+          'notifications/notification-get-v1.1-resp.json')
+    def test_create_and_show_compute_host_notification(self):
+        resp = self.post_notification(
+            'notifications/host-notification-create-req.json')
+        self.assert_response_sample(
+            'notifications/host-notification-create-resp.json', resp)
+        notification_id = resp.json['notification']['id']
+        self.wait_for_status(notification_id, ['finished'])
+        url = '/v1/notifications/%s' % notification_id
+        self.assert_response_sample(
+            'notifications/notification-get-resp.json',
+            self.api.get(url, status=200))
+        self.assert_response_sample(
+            'notifications/notification-get-v1.1-resp.json',
+            self.api.get(url, headers=V1_1, status=200))
+
+    @uses('notifications/process-notification-create-req.json',
+          'notifications/process-notification-create-resp.json')
+    def test_create_process_notification(self):
+        self.assert_response_sample(
+            'notifications/process-notification-create-resp.json',
+            self.post_notification(
+                'notifications/process-notification-create-req.json'))
+
+    @uses('notifications/vm-notification-create-req.json',
+          'notifications/vm-notification-create-resp.json')
+    def test_create_vm_notification(self):
+        self.assert_response_sample(
+            'notifications/vm-notification-create-resp.json',
+            self.post_notification(
+                'notifications/vm-notification-create-req.json'))
+
+    @uses('notifications/notification-create-for-project-req.json',
+          'notifications/notification-create-for-project-resp.json')
+    def test_service_user_creates_for_the_hosts_project(self):
+        body = self.request_sample(
+            'notifications/notification-create-for-project-req.json')
+        resp = self.api.post('/v1/notifications', body, status=202,
+                             headers=dict(V1_4, **SERVICE))
+        self.assert_response_sample(
+            'notifications/notification-create-for-project-resp.json', resp)
+        self.assertEqual(body['notification']['project_id'],
+                         resp.json['notification']['project_id'])
+
+    @uses('notifications/host-notification-create-req.json',
+          'notifications/process-notification-create-req.json',
+          'notifications/vm-notification-create-req.json',
+          'notifications/notifications-list-resp.json')
+    def test_list_notifications(self):
+        # One at a time, each finished before the next: the list shows
+        # them newest first, all finished.
+        self.deliver('notifications/host-notification-create-req.json')
+        self.deliver('notifications/process-notification-create-req.json')
+        self.deliver('notifications/vm-notification-create-req.json')
+        self.assert_response_sample(
+            'notifications/notifications-list-resp.json',
+            self.api.get('/v1/notifications', status=200))
+
+    @uses('notifications/host-notification-create-req.json',
+          'notifications/notification-create-duplicate-resp.json')
+    def test_duplicate_notification_is_409(self):
+        self.deliver('notifications/host-notification-create-req.json')
+        self.assert_response_sample(
+            'notifications/notification-create-duplicate-resp.json',
+            self.post_notification(
+                'notifications/host-notification-create-req.json',
+                status=409))
+
+    @uses('notifications/notification-create-invalid-req.json',
+          'notifications/notification-create-invalid-resp.json')
+    def test_invalid_payload_is_400(self):
+        self.assert_response_sample(
+            'notifications/notification-create-invalid-resp.json',
+            self.post_notification(
+                'notifications/notification-create-invalid-req.json',
+                status=400))
+
+    @uses('notifications/notification-get-not-found-resp.json')
+    def test_unknown_notification_is_404(self):
+        self.assert_response_sample(
+            'notifications/notification-get-not-found-resp.json',
+            self.api.get('/v1/notifications/9999', status=404))
+
+
+class TestHostSamples(SampleTestCase):
+    start_engine = False
+
+    @uses('hosts/host-create-req.json', 'hosts/host-create-resp.json',
+          'hosts/hosts-list-resp.json', 'hosts/host-show-resp.json',
+          'hosts/host-update-req.json', 'hosts/host-update-resp.json',
+          'hosts/host-create-conflict-resp.json',
+          'notifications/host-notification-create-req.json',
+          'hosts/host-on-maintenance-notification-resp.json')
+    def test_host_life_cycle(self):
+        body = self.request_sample('hosts/host-create-req.json')
+        resp = self.api.post('/v1/hosts', body, status=201)
+        self.assert_response_sample('hosts/host-create-resp.json', resp)
+        url = '/v1/hosts/%s' % resp.json['host']['id']
+
+        self.assert_response_sample('hosts/host-create-conflict-resp.json',
+                                    self.api.post('/v1/hosts', body,
+                                                  status=409))
+        self.assert_response_sample('hosts/hosts-list-resp.json',
+                                    self.api.get('/v1/hosts', status=200))
+        self.assert_response_sample('hosts/host-show-resp.json',
+                                    self.api.get(url, status=200))
+
+        update = self.request_sample('hosts/host-update-req.json')
+        self.assert_response_sample(
+            'hosts/host-update-resp.json',
+            self.api.put(url, update, headers=ADMIN, status=200))
+        self.assert_response_sample(
+            'hosts/host-on-maintenance-notification-resp.json',
+            self.post_notification(
+                'notifications/host-notification-create-req.json',
+                status=409))
+
+        resp = self.api.delete(url, headers=ADMIN, status=204)
+        self.assertEqual(b'', resp.body)
+        self.api.get(url, status=404)
+
+
+class TestSampleComparison(test_base.TestCase):
+    """The comparison ignores what changes between runs, and only that."""
+
+    SAMPLE = {'notification': {
+        'id': 1, 'notification_uuid': '0b6f1d4e-2c8a-4e7b-9f3d-5a1c6e8b2d40',
+        'type': 'VM', 'status': 'finished', 'created_at': '2026-11-23T10:00',
+        'payload': {'event': 'LIFECYCLE'}}}
+
+    def _real(self, **changes):
+        real = json.loads(json.dumps(self.SAMPLE))
+        real['notification'].update(changes)
+        return real
+
+    def test_run_specific_values_are_ignored(self):
+        self.assertEqual([], differences(self.SAMPLE, self._real(
+            id=7, notification_uuid=uuidutils.generate_uuid(),
+            created_at='2027-01-01T00:00')))
+
+    def test_enumerations_and_keys_must_match(self):
+        self.assertEqual(
+            ["notification.status: the sample says 'finished', the API "
+             "sent 'new'"],
+            differences(self.SAMPLE, self._real(status='new')))
+        real = self._real(extra=True)
+        del real['notification']['payload']
+        self.assertEqual(
+            ['notification.payload: in the sample, not sent by the API',
+             'notification.extra: sent by the API, not in the sample'],
+            differences(self.SAMPLE, real))
+
+    def test_types_of_run_specific_values_must_match(self):
+        self.assertEqual(1, len(differences(self.SAMPLE,
+                                            self._real(id='1'))))
+
+    def test_regeneration_keeps_the_example_values(self):
+        real = self._real(id=7, status='error')
+        kept = _keep_run_specific(self.SAMPLE, real)
+        self.assertEqual(1, kept['notification']['id'])
+        self.assertEqual('error', kept['notification']['status'])
+
+
+class TestSampleCoverage(test_base.TestCase):
+    """The samples, the API reference and the code agree."""
+
+    def _api_ref(self):
+        texts = {}
+        for name in sorted(os.listdir(API_REF_DIR)):
+            if name.endswith(('.inc', '.rst')):
+                with open(os.path.join(API_REF_DIR, name)) as f:
+                    texts[name] = f.read()
+        return texts
+
+    def test_every_sample_is_checked_by_a_test(self):
+        files = sample_files()
+        self.assertNotEqual(set(), files)
+        self.assertEqual([], sorted(files - DECLARED),
+                         'sample files that no test checks')
+        self.assertEqual([], sorted(DECLARED - files),
+                         'samples that tests use but that do not exist')
+
+    def test_every_sample_is_shown_in_the_api_reference(self):
+        included = set()
+        for text in self._api_ref().values():
+            for target in re.findall(
+                    r'^\.\. literalinclude:: (\S+)', text, re.MULTILINE):
+                included.add(os.path.relpath(
+                    os.path.normpath(os.path.join(API_REF_DIR, target)),
+                    SAMPLES_DIR))
+        self.assertEqual([], sorted(sample_files() - included),
+                         'samples that api-ref does not show')
+        self.assertEqual([], sorted(included - sample_files()),
+                         'api-ref includes samples that do not exist')
+
+    def test_version_history_mirrors_the_code(self):
+        with open(os.path.join(API_REF_DIR,
+                               'rest_api_version_history.inc')) as f:
+            text = f.read()
+        documented = re.findall(r'^(\d+\.\d+)\n[=-]+\n', text, re.MULTILINE)
+        self.assertEqual(microversion.VERSIONS, documented)
+
+    def _list_parameters(self, inc, path):
+        text = self._api_ref()[inc]
+        start = text.index('.. rest_method:: GET %s\n' % path)
+        end = text.find('.. rest_method::', start + 1)
+        section = text[start:end if end != -1 else None]
+        request = section[section.index('Request\n'):
+                          section.index('Response\n')]
+        return set(re.findall(r'^\s+- ([\w-]+): ', request, re.MULTILINE))
+
+    def test_list_query_parameters_are_documented(self):
+        for inc, path, schema in (
+                ('notifications.inc', '/v1/notifications',
+                 notifications_schema.index_request_query),
+                ('hosts.inc', '/v1/hosts', hosts_schema.index_request_query)):
+            documented = self._list_parameters(inc, path)
+            missing = set(schema['properties']) - documented
+            self.assertEqual(set(), missing, '%s GET %s' % (inc, path))

@@ -57,6 +57,14 @@ class HostNotFound(NotFound):
     msg_fmt = 'No host with id %(id)s was found.'
 
 
+class DestinationNotFound(NotFound):
+    msg_fmt = 'No destination with id %(id)s was found in your project.'
+
+
+class SubscriptionNotFound(NotFound):
+    msg_fmt = 'No subscription with id %(id)s was found in your project.'
+
+
 class ProjectNotFound(NotFound):
     msg_fmt = ('Project %(project_id)s in the URL is not the project of '
                'your token; use /v1/... or your own project id.')
@@ -90,7 +98,7 @@ class PolicyNotAuthorized(Forbidden):
     pass
 
 
-class DriverNotFound(NotifierException):
+class DriverNotFound(Invalid):
     msg_fmt = ('No delivery driver named %(name)s is installed; the ones '
                'installed are: %(available)s.')
 

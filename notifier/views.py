@@ -39,11 +39,25 @@ def host(h):
     }
 
 
+def attempt(a):
+    return {
+        'number': a.number,
+        'engine': a.engine,
+        'started_at': isotime(a.started_at),
+        'latency_ms': a.latency_ms,
+        'outcome': a.outcome,
+        'receipt': a.receipt,
+        'error': a.error,
+    }
+
+
 def delivery(d):
     return {
         'id': d.uuid,
         'target': d.target,
         'medium': d.medium,
+        'destination_id': (d.target.split(':', 1)[1]
+                           if d.target.startswith('destination:') else None),
         'status': d.status,
         'attempts': d.attempts,
         'next_attempt_at': isotime(d.next_attempt_at),
@@ -52,6 +66,7 @@ def delivery(d):
         'delivered_at': isotime(d.delivered_at),
         'created_at': isotime(d.created_at),
         'updated_at': isotime(d.updated_at),
+        'attempt_history': [attempt(a) for a in d.attempt_records],
     }
 
 
@@ -83,3 +98,32 @@ def recovery_workflow_details(deliveries):
                 for a in d.attempt_records],
         })
     return details
+
+
+def destination(d):
+    """Without secrets: the API adds only the names of those set."""
+    return {
+        'id': d.uuid,
+        'name': d.name,
+        'medium': d.medium,
+        'settings': dict(d.settings),
+        'enabled': d.enabled,
+        'project_id': d.project_id,
+        'user_id': d.user_id,
+        'created_at': isotime(d.created_at),
+        'updated_at': isotime(d.updated_at),
+    }
+
+
+def subscription(s):
+    return {
+        'id': s.uuid,
+        'name': s.name,
+        'destinations': [d.uuid for d in s.destinations],
+        'filters': dict(s.filters),
+        'enabled': s.enabled,
+        'project_id': s.project_id,
+        'user_id': s.user_id,
+        'created_at': isotime(s.created_at),
+        'updated_at': isotime(s.updated_at),
+    }

@@ -4,12 +4,14 @@ from oslo_config import cfg
 
 from notifier.api import middleware
 from notifier.api import router
+from notifier.drivers import base as drivers_base
 from notifier.engine import rpcapi
 
 
 def app_factory(global_conf, **local_conf):
     """The Notifier API itself: the router over the route table."""
-    return router.Router(engine_api=rpcapi.EngineAPI(cfg.CONF))
+    return router.Router(engine_api=rpcapi.EngineAPI(cfg.CONF),
+                         drivers=drivers_base.DriverManager(cfg.CONF))
 
 
 def pipeline_factory(loader, global_conf, **local_conf):

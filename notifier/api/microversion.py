@@ -23,6 +23,8 @@ VERSIONS = [
     '1.3',  # No change to Notifier's resources (masakari 1.3: vmoves).
     '1.4',  # Create notification accepts project_id: a service user posts
             # alerts for the project that owns the host.
+    '1.5',  # Destinations (with test send) and subscriptions; notification
+            # show adds deliveries with their attempts.
 ]
 MIN_VERSION = microversion_parse.parse_version_string(VERSIONS[0])
 MAX_VERSION = microversion_parse.parse_version_string(VERSIONS[-1])

@@ -3,9 +3,11 @@
 import routes
 import webob.exc
 
+from notifier.api.handlers import destinations
 from notifier.api.handlers import hosts
 from notifier.api.handlers import notifications
 from notifier.api.handlers import root
+from notifier.api.handlers import subscriptions
 from notifier.api import microversion
 from notifier.api import wsgi
 
@@ -28,6 +30,27 @@ ROUTES = {
         'PUT': hosts.update_host,
         'DELETE': hosts.delete_host,
     },
+    '/v1/destinations': {
+        'GET': destinations.list_destinations,
+        'POST': destinations.create_destination,
+    },
+    '/v1/destinations/{destination_id}': {
+        'GET': destinations.show_destination,
+        'PUT': destinations.update_destination,
+        'DELETE': destinations.delete_destination,
+    },
+    '/v1/destinations/{destination_id}/test': {
+        'POST': destinations.test_destination,
+    },
+    '/v1/subscriptions': {
+        'GET': subscriptions.list_subscriptions,
+        'POST': subscriptions.create_subscription,
+    },
+    '/v1/subscriptions/{subscription_id}': {
+        'GET': subscriptions.show_subscription,
+        'PUT': subscriptions.update_subscription,
+        'DELETE': subscriptions.delete_subscription,
+    },
 }
 
 # Masakari's catalog endpoints end in /v1/{project_id}: every /v1 resource
@@ -49,9 +72,10 @@ class Router:
     """Dispatch to the handler for the path and method: 404 for an unknown
     path, 405 with ``Allow`` for an unknown method."""
 
-    def __init__(self, engine_api=None):
+    def __init__(self, engine_api=None, drivers=None):
         self._mapper = _mapper()
         self._engine_api = engine_api
+        self._drivers = drivers
 
     @wsgi.handler
     def __call__(self, req):
@@ -75,4 +99,5 @@ class Router:
                     req.method, req.path_info, allowed),
                 headers=[('Allow', allowed)])
         req.environ['notifier.engine_api'] = self._engine_api
+        req.environ['notifier.drivers'] = self._drivers
         return handlers[method](req, **match)

@@ -12,8 +12,9 @@ from notifier.conf import api
 from notifier.conf import default
 from notifier.conf import drivers
 from notifier.conf import engine
+from notifier.conf import secrets
 
 CONF = cfg.CONF
 
-for _module in (default, api, engine, drivers):
+for _module in (default, api, engine, drivers, secrets):
     _module.register_opts(CONF)

@@ -9,8 +9,9 @@ from notifier.conf import api
 from notifier.conf import default
 from notifier.conf import drivers
 from notifier.conf import engine
+from notifier.conf import secrets
 
-_MODULES = (default, api, engine, drivers)
+_MODULES = (default, api, engine, drivers, secrets)
 SQLITE_DEFAULT = 'sqlite:///$state_path/notifier.sqlite'
 
 

@@ -351,7 +351,8 @@ def notifications_due(context, recast_after, limit):
 def deliveries_ensure(context, notification_id, targets):
     """Create the deliveries of a notification that do not exist yet.
 
-    ``targets`` maps a target key (such as ``default:log``) to its medium.
+    ``targets`` maps a target key (such as ``default:log`` or
+    ``destination:<uuid>``) to its (medium, destination id or None).
     Re-running it after a crash is harmless: existing deliveries, and what
     they already achieved, are kept. Returns every delivery.
     """
@@ -359,12 +360,13 @@ def deliveries_ensure(context, notification_id, targets):
     existing = {d.target: d for d in session.scalars(
         sa.select(models.Delivery)
         .where(models.Delivery.notification_id == notification_id))}
-    for target, medium in targets.items():
+    for target, (medium, destination_id) in targets.items():
         if target not in existing:
             delivery = models.Delivery(
                 uuid=uuidutils.generate_uuid(),
                 notification_id=notification_id, target=target,
-                medium=medium, status=PENDING, attempts=0)
+                medium=medium, destination_id=destination_id,
+                status=PENDING, attempts=0)
             session.add(delivery)
             existing[target] = delivery
     session.flush()
@@ -468,3 +470,146 @@ def purge(context, older_than_days):
         sa.delete(n).where(n.status.in_(DONE_STATUSES),
                            n.updated_at < cutoff)).rowcount
 
+
+
+# Destinations and subscriptions
+
+def _owned(model, project_id):
+    stmt = sa.select(model)
+    if project_id is not None:
+        stmt = stmt.where(model.project_id == project_id)
+    return stmt
+
+
+def _list(context, model, project_id, filters, limit, marker, sort_key,
+          sort_dir, resource):
+    stmt = _owned(model, project_id)
+    for name, value in (filters or {}).items():
+        stmt = stmt.where(getattr(model, name) == value)
+    marker_row = None
+    if marker is not None:
+        marker_row = context.session.scalars(
+            _owned(model, project_id).where(model.uuid == marker)).first()
+        if marker_row is None:
+            raise exception.MarkerNotFound(marker=marker, resource=resource)
+    return list(context.session.scalars(
+        _paginate(stmt, model, sort_key, sort_dir, limit, marker_row)))
+
+
+@enginefacade.reader
+def destination_get(context, destination_id, project_id=None):
+    destination = context.session.scalars(
+        _owned(models.Destination, project_id).where(
+            models.Destination.uuid == destination_id)).first()
+    if destination is None:
+        raise exception.DestinationNotFound(id=destination_id)
+    return destination
+
+
+@enginefacade.reader
+def destination_get_by_id(context, destination_id):
+    """By the internal integer id, for the engine; None if deleted."""
+    return context.session.get(models.Destination, destination_id)
+
+
+@enginefacade.reader
+def destination_list(context, project_id=None, filters=None, limit=None,
+                     marker=None, sort_key='created_at', sort_dir='desc'):
+    return _list(context, models.Destination, project_id, filters, limit,
+                 marker, sort_key, sort_dir, 'destination')
+
+
+@enginefacade.writer
+def destination_create(context, values):
+    destination = models.Destination(uuid=uuidutils.generate_uuid(),
+                                     **values)
+    context.session.add(destination)
+    context.session.flush()
+    return destination
+
+
+@enginefacade.writer
+def destination_update(context, destination_id, values, project_id=None):
+    destination = destination_get(context, destination_id,
+                                  project_id=project_id)
+    for key, value in values.items():
+        setattr(destination, key, value)
+    context.session.flush()
+    return destination
+
+
+@enginefacade.writer
+def destination_delete(context, destination_id, project_id=None):
+    context.session.delete(destination_get(context, destination_id,
+                                           project_id=project_id))
+
+
+@enginefacade.reader
+def subscription_get(context, subscription_id, project_id=None):
+    subscription = context.session.scalars(
+        _owned(models.Subscription, project_id).where(
+            models.Subscription.uuid == subscription_id)).first()
+    if subscription is None:
+        raise exception.SubscriptionNotFound(id=subscription_id)
+    return subscription
+
+
+@enginefacade.reader
+def subscription_list(context, project_id=None, filters=None, limit=None,
+                      marker=None, sort_key='created_at', sort_dir='desc'):
+    return _list(context, models.Subscription, project_id, filters, limit,
+                 marker, sort_key, sort_dir, 'subscription')
+
+
+def _project_destinations(session, project_id, destination_ids):
+    """The project's destinations with these uuids; a missing one (or
+    another project's) is a 404 naming it."""
+    found = {d.uuid: d for d in session.scalars(
+        sa.select(models.Destination).where(
+            models.Destination.project_id == project_id,
+            models.Destination.uuid.in_(destination_ids)))}
+    for destination_id in destination_ids:
+        if destination_id not in found:
+            raise exception.DestinationNotFound(id=destination_id)
+    return [found[d] for d in destination_ids]
+
+
+@enginefacade.writer
+def subscription_create(context, values, destination_ids):
+    session = context.session
+    subscription = models.Subscription(uuid=uuidutils.generate_uuid(),
+                                       **values)
+    subscription.destinations = _project_destinations(
+        session, values['project_id'], destination_ids)
+    session.add(subscription)
+    session.flush()
+    return subscription
+
+
+@enginefacade.writer
+def subscription_update(context, subscription_id, values,
+                        destination_ids=None, project_id=None):
+    subscription = subscription_get(context, subscription_id,
+                                    project_id=project_id)
+    for key, value in values.items():
+        setattr(subscription, key, value)
+    if destination_ids is not None:
+        subscription.destinations = _project_destinations(
+            context.session, subscription.project_id, destination_ids)
+    context.session.flush()
+    return subscription
+
+
+@enginefacade.writer
+def subscription_delete(context, subscription_id, project_id=None):
+    context.session.delete(subscription_get(context, subscription_id,
+                                            project_id=project_id))
+
+
+@enginefacade.reader
+def subscriptions_enabled(context, project_id):
+    """The project's enabled subscriptions with their destinations."""
+    return list(context.session.scalars(
+        sa.select(models.Subscription).where(
+            models.Subscription.project_id == project_id,
+            models.Subscription.enabled.is_(True))))

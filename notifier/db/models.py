@@ -101,6 +101,7 @@ class Delivery(TimestampMixin, Base):
                             name='uniq_deliveries0notification_id0target'),
         sa.Index('deliveries_status_next_attempt_at_idx',
                  'status', 'next_attempt_at'),
+        sa.Index('deliveries_destination_id_idx', 'destination_id'),
     )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
@@ -112,6 +113,11 @@ class Delivery(TimestampMixin, Base):
         nullable=False)
     target = sa.Column(sa.String(255), nullable=False)
     medium = sa.Column(sa.String(32), nullable=False)
+    destination_id = sa.Column(
+        sa.Integer,
+        sa.ForeignKey('destinations.id', ondelete='SET NULL',
+                      name='deliveries_destination_id_fkey'),
+        nullable=True)
     status = sa.Column(sa.String(16), nullable=False, default='pending')
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
     next_attempt_at = sa.Column(sa.DateTime, nullable=True)
@@ -146,3 +152,67 @@ class DeliveryAttempt(Base):
     outcome = sa.Column(sa.String(16), nullable=False)
     receipt = sa.Column(sa.Text, nullable=True)
     error = sa.Column(sa.Text, nullable=True)
+
+
+subscription_destinations = sa.Table(
+    'subscription_destinations', Base.metadata,
+    sa.Column('subscription_id', sa.Integer,
+              sa.ForeignKey('subscriptions.id', ondelete='CASCADE',
+                            name='subscription_destinations_'
+                                 'subscription_id_fkey'),
+              primary_key=True),
+    sa.Column('destination_id', sa.Integer,
+              sa.ForeignKey('destinations.id', ondelete='CASCADE',
+                            name='subscription_destinations_'
+                                 'destination_id_fkey'),
+              primary_key=True),
+    sa.Index('subscription_destinations_destination_id_idx',
+             'destination_id'),
+    mysql_engine='InnoDB',
+)
+
+
+class Destination(TimestampMixin, Base):
+    """Where to deliver: a medium and its settings. Secret settings are
+    kept apart, encrypted (see notifier.crypto)."""
+
+    __tablename__ = 'destinations'
+    __table_args__ = (
+        sa.UniqueConstraint('uuid', name='uniq_destinations0uuid'),
+        sa.Index('destinations_project_id_created_at_idx',
+                 'project_id', 'created_at'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid = sa.Column(sa.String(36), nullable=False)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    user_id = sa.Column(sa.String(255), nullable=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    medium = sa.Column(sa.String(32), nullable=False)
+    settings = sa.Column(db_types.JsonEncodedDict, nullable=False)
+    secrets = sa.Column(sa.Text, nullable=True)
+    enabled = sa.Column(sa.Boolean, nullable=False, default=True)
+
+
+class Subscription(TimestampMixin, Base):
+    """Routing: which of a project's notifications go to which of its
+    destinations. Empty filters match everything."""
+
+    __tablename__ = 'subscriptions'
+    __table_args__ = (
+        sa.UniqueConstraint('uuid', name='uniq_subscriptions0uuid'),
+        sa.Index('subscriptions_project_id_enabled_idx',
+                 'project_id', 'enabled'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid = sa.Column(sa.String(36), nullable=False)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    user_id = sa.Column(sa.String(255), nullable=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    filters = sa.Column(db_types.JsonEncodedDict, nullable=False)
+    enabled = sa.Column(sa.Boolean, nullable=False, default=True)
+
+    destinations = orm.relationship(
+        'Destination', secondary=subscription_destinations,
+        order_by='Destination.id', lazy='selectin')

@@ -58,6 +58,12 @@ class Driver(metaclass=abc.ABCMeta):
     def __init__(self, conf):
         self.conf = conf
 
+    def validate_settings(self, settings):
+        """Check what a JSON schema cannot (an address's syntax, a
+        network); return the settings, normalised. Raise
+        :class:`exception.ValidationError` naming the field."""
+        return settings
+
     def check_configured(self):
         """Raise :class:`exception.Invalid` naming the missing option if
         the operator has not configured this driver."""

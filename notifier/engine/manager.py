@@ -21,8 +21,10 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from notifier import context as notifier_context
+from notifier import crypto
 from notifier.db import api as db
 from notifier.drivers import base as drivers_base
+from notifier.engine import routing
 from notifier import exception
 from notifier import rendering
 from notifier import views
@@ -97,9 +99,9 @@ class EngineManager:
             return None
 
     def _fan_out(self, context, notification):
-        targets = {'default:%s' % medium: medium
-                   for medium in self.conf.engine.default_destinations}
-        deliveries = db.deliveries_ensure(context, notification.id, targets)
+        deliveries = db.deliveries_ensure(
+            context, notification.id,
+            routing.targets(self.conf, context, notification))
         now = timeutils.utcnow()
         due = [d for d in deliveries if d.status == db.PENDING and
                (d.next_attempt_at is None or d.next_attempt_at <= now)]
@@ -133,8 +135,9 @@ class EngineManager:
         receipt = error = next_attempt_at = None
         try:
             driver = self.drivers.get(delivery.medium)
+            settings = self._settings(context, delivery)
             message = rendering.render_notification(event, delivery.uuid)
-            receipt = driver.deliver(message, {}).receipt
+            receipt = driver.deliver(message, settings).receipt
             status, result = db.DELIVERED, 'delivered'
         except exception.DeliveryError as e:
             receipt, error = e.receipt, str(e)
@@ -179,6 +182,24 @@ class EngineManager:
             {'uuid': delivery.uuid, 'target': delivery.target, 'n': attempt,
              'result': result, 'ms': latency_ms,
              'why': ': %s' % error if error else ''})
+
+    def _settings(self, context, delivery):
+        """The destination's settings with its secrets, or {} for a
+        default destination."""
+        if not delivery.target.startswith('destination:'):
+            return {}
+        destination = (db.destination_get_by_id(context,
+                                                delivery.destination_id)
+                       if delivery.destination_id else None)
+        if destination is None:
+            raise exception.PermanentDeliveryError(
+                'The destination was deleted before delivery.')
+        if not destination.enabled:
+            raise exception.PermanentDeliveryError(
+                'The destination was disabled before delivery.')
+        settings = dict(destination.settings)
+        settings.update(crypto.decrypt(self.conf, destination.secrets))
+        return settings
 
     # Periodic tasks
 

@@ -1,8 +1,10 @@
 import itertools
 
 from notifier.policies import base
+from notifier.policies import destinations
 from notifier.policies import hosts
 from notifier.policies import notifications
+from notifier.policies import subscriptions
 
 
 def list_rules():
@@ -10,4 +12,6 @@ def list_rules():
         base.list_rules(),
         notifications.list_rules(),
         hosts.list_rules(),
+        destinations.list_rules(),
+        subscriptions.list_rules(),
     ))

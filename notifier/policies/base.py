@@ -12,6 +12,14 @@ PROJECT_MEMBER_OR_ADMIN = f'({ADMIN}) or ({PROJECT_MEMBER})'
 PROJECT_READER_OR_ADMIN = f'({ADMIN}) or ({PROJECT_READER})'
 PROJECT_MEMBER_OR_ADMIN_OR_SERVICE = f'{PROJECT_MEMBER_OR_ADMIN} or ({SERVICE})'
 
+
+
+def operations(method, path):
+    """The operations of a rule: the path, and with a project id."""
+    return [{'method': method, 'path': '/v1' + path},
+            {'method': method, 'path': '/v1/{project_id}' + path}]
+
+
 rules = [
     policy.RuleDefault(
         'context_is_admin', ADMIN,

@@ -11,8 +11,7 @@ DELETE = PREFIX % 'delete'
 
 
 def _ops(method, suffix=''):
-    return [{'method': method, 'path': '/v1/hosts' + suffix},
-            {'method': method, 'path': '/v1/{project_id}/hosts' + suffix}]
+    return base.operations(method, '/hosts' + suffix)
 
 
 rules = [

@@ -26,6 +26,8 @@ def _serialize_notification(req, notification, deliveries=None):
     if deliveries is not None:
         body['recovery_workflow_details'] = views.recovery_workflow_details(
             deliveries)
+        if microversion.is_supported(req, min_version='1.5'):
+            body['deliveries'] = [views.delivery(d) for d in deliveries]
     return body
 
 
@@ -113,7 +115,9 @@ def list_notifications(req, project_id=None):
 @microversion.version_bounds(min_version='1.0')
 @validation.response_body_schema(schema.show_response_body, max_version='1.0')
 @validation.response_body_schema(schema.show_response_body_v1_1,
-                                 min_version='1.1')
+                                 min_version='1.1', max_version='1.4')
+@validation.response_body_schema(schema.show_response_body_v1_5,
+                                 min_version='1.5')
 def show_notification(req, notification_id, project_id=None):
     ctx = util.context(req)
     project_id = util.project_for(ctx, project_id)

@@ -163,6 +163,59 @@ show_response_body_v1_1 = {
     'additionalProperties': False,
 }
 
+_attempt = {
+    'type': 'object',
+    'properties': {
+        'number': {'type': 'integer'},
+        'engine': {'type': 'string'},
+        'started_at': common.TIMESTAMP,
+        'latency_ms': {'type': 'number'},
+        'outcome': {'type': 'string',
+                    'enum': ['delivered', 'retry', 'failed']},
+        'receipt': {'type': ['string', 'null']},
+        'error': {'type': ['string', 'null']},
+    },
+    'required': ['number', 'engine', 'started_at', 'latency_ms', 'outcome',
+                 'receipt', 'error'],
+    'additionalProperties': False,
+}
+
+_delivery = {
+    'type': 'object',
+    'properties': {
+        'id': common.UUID,
+        'target': {'type': 'string'},
+        'medium': {'type': 'string'},
+        'destination_id': {'type': ['string', 'null']},
+        'status': {'type': 'string',
+                   'enum': ['pending', 'delivered', 'failed']},
+        'attempts': {'type': 'integer'},
+        'next_attempt_at': common.NULLABLE_TIMESTAMP,
+        'receipt': {'type': ['string', 'null']},
+        'last_error': {'type': ['string', 'null']},
+        'delivered_at': common.NULLABLE_TIMESTAMP,
+        'created_at': common.TIMESTAMP,
+        'updated_at': common.TIMESTAMP,
+        'attempt_history': {'type': 'array', 'items': _attempt},
+    },
+    'required': ['id', 'target', 'medium', 'destination_id', 'status',
+                 'attempts', 'receipt', 'last_error', 'attempt_history'],
+    'additionalProperties': False,
+}
+
+_v1_1 = show_response_body_v1_1['properties']['notification']
+show_response_body_v1_5 = {
+    'type': 'object',
+    'properties': {'notification': dict(
+        _v1_1,
+        properties=dict(_v1_1['properties'], deliveries={
+            'type': 'array', 'items': _delivery}),
+        required=_v1_1['required'] + ['deliveries'],
+    )},
+    'required': ['notification'],
+    'additionalProperties': False,
+}
+
 index_response_body = {
     'type': 'object',
     'properties': {'notifications': {'type': 'array',

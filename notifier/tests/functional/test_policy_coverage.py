@@ -10,7 +10,17 @@ SAMPLE_BODIES = {
     ('/v1/notifications', 'POST'): base.notification_body(),
     ('/v1/hosts', 'POST'): {'host': {'name': 'h9'}},
     ('/v1/hosts/{host_id}', 'PUT'): {'host': {'on_maintenance': True}},
+    ('/v1/destinations', 'POST'): {'destination': {'name': 'd',
+                                                   'medium': 'log'}},
+    ('/v1/destinations/{destination_id}', 'PUT'): {
+        'destination': {'enabled': False}},
+    ('/v1/destinations/{destination_id}/test', 'POST'): {},
+    ('/v1/subscriptions', 'POST'): {'subscription': {'name': 's',
+                                                     'destinations': []}},
+    ('/v1/subscriptions/{subscription_id}', 'PUT'): {
+        'subscription': {'enabled': False}},
 }
+LATEST = {'OpenStack-API-Version': 'notification latest'}
 
 
 class TestEveryRouteIsPoliced(base.FunctionalTestCase):
@@ -22,13 +32,21 @@ class TestEveryRouteIsPoliced(base.FunctionalTestCase):
                                      base.notification_body(),
                                      status=202).json['notification']
         host_id = notification['source_host_uuid']
-        outsider = {'X-Roles': 'unrelated'}
+        destination = self.api.post('/v1/destinations', SAMPLE_BODIES[
+            ('/v1/destinations', 'POST')], headers=LATEST,
+            status=201).json['destination']
+        subscription = self.api.post('/v1/subscriptions', SAMPLE_BODIES[
+            ('/v1/subscriptions', 'POST')], headers=LATEST,
+            status=201).json['subscription']
+        outsider = dict(LATEST, **{'X-Roles': 'unrelated'})
         checked = 0
         for path, methods in router.ROUTES.items():
             if path in UNPOLICED:
                 continue
             url = path.replace('{notification_id}', str(notification['id']))
             url = url.replace('{host_id}', host_id)
+            url = url.replace('{destination_id}', destination['id'])
+            url = url.replace('{subscription_id}', subscription['id'])
             self.assertIsNone(re.search('{', url), 'fill in %s' % path)
             for method in methods:
                 body = SAMPLE_BODIES.get((path, method))
@@ -41,4 +59,4 @@ class TestEveryRouteIsPoliced(base.FunctionalTestCase):
                 self.assertIn(resp.status_int, (403, 404),
                               '%s %s gave %s' % (method, path, resp.status))
                 checked += 1
-        self.assertGreaterEqual(checked, 7)
+        self.assertGreaterEqual(checked, 15)

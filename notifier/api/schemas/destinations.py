@@ -1,0 +1,115 @@
+"""JSON schemas of the destinations API. A destination's settings are
+checked against the schema its medium's driver publishes."""
+
+from notifier.api.schemas import common
+
+SORT_KEYS = ['id', 'created_at', 'updated_at', 'name', 'medium']
+NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255}
+MEDIUM = {'type': 'string', 'minLength': 1, 'maxLength': 32,
+          'pattern': '^[a-z0-9_]+$'}
+
+create_request_body = {
+    'type': 'object',
+    'properties': {
+        'destination': {
+            'type': 'object',
+            'properties': {
+                'name': NAME,
+                'medium': MEDIUM,
+                'settings': {'type': 'object'},
+                'enabled': {'type': 'boolean'},
+            },
+            'required': ['name', 'medium'],
+            'additionalProperties': False,
+        },
+    },
+    'required': ['destination'],
+    'additionalProperties': False,
+}
+
+update_request_body = {
+    'type': 'object',
+    'properties': {
+        'destination': {
+            'type': 'object',
+            'properties': {
+                'name': NAME,
+                # A null value removes that setting (or secret).
+                'settings': {'type': 'object'},
+                'enabled': {'type': 'boolean'},
+            },
+            'minProperties': 1,
+            'additionalProperties': False,
+        },
+    },
+    'required': ['destination'],
+    'additionalProperties': False,
+}
+
+index_request_query = {
+    'type': 'object',
+    'properties': {
+        'medium': MEDIUM,
+        'enabled': common.BOOLEAN_QUERY,
+        'limit': common.LIMIT,
+        'marker': common.UUID,
+        'sort_key': {'type': 'string', 'enum': SORT_KEYS},
+        'sort_dir': common.SORT_DIR,
+        'all_projects': common.BOOLEAN_QUERY,
+        'project_id': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+    },
+    'additionalProperties': False,
+}
+
+_destination = {
+    'type': 'object',
+    'properties': {
+        'id': common.UUID,
+        'name': {'type': 'string'},
+        'medium': {'type': 'string'},
+        'settings': {'type': 'object'},
+        'secrets_set': {'type': 'array', 'items': {'type': 'string'}},
+        'enabled': {'type': 'boolean'},
+        'project_id': {'type': 'string'},
+        'user_id': {'type': ['string', 'null']},
+        'created_at': common.TIMESTAMP,
+        'updated_at': common.TIMESTAMP,
+    },
+    'required': ['id', 'name', 'medium', 'settings', 'secrets_set',
+                 'enabled', 'project_id', 'user_id', 'created_at',
+                 'updated_at'],
+    'additionalProperties': False,
+}
+
+show_response_body = {
+    'type': 'object',
+    'properties': {'destination': _destination},
+    'required': ['destination'],
+    'additionalProperties': False,
+}
+
+index_response_body = {
+    'type': 'object',
+    'properties': {'destinations': {'type': 'array', 'items': _destination}},
+    'required': ['destinations'],
+    'additionalProperties': False,
+}
+
+test_response_body = {
+    'type': 'object',
+    'properties': {'test': {
+        'type': 'object',
+        'properties': {
+            'outcome': {'type': 'string', 'enum': ['delivered', 'failed']},
+            'retryable': {'type': 'boolean'},
+            'receipt': {'type': ['string', 'null']},
+            'error': {'type': ['string', 'null']},
+            'latency_ms': {'type': 'number'},
+        },
+        'required': ['outcome', 'retryable', 'receipt', 'error',
+                     'latency_ms'],
+        'additionalProperties': False,
+    }},
+    'required': ['test'],
+    'additionalProperties': False,
+}

@@ -1,0 +1,68 @@
+"""Encryption of secrets at rest (Fernet, from the cryptography library).
+
+Destination secrets are stored as one Fernet token of their JSON; only the
+engine (to deliver) and the API (to encrypt what a user sends) see them in
+clear, and neither returns nor logs them.
+"""
+
+import os
+import threading
+
+from cryptography import fernet
+from oslo_log import log as logging
+from oslo_serialization import jsonutils
+
+from notifier import exception
+
+LOG = logging.getLogger(__name__)
+_LOCK = threading.Lock()
+_CACHE = {}
+
+
+class SecretsUnreadable(exception.NotifierException):
+    msg_fmt = ('Stored secrets cannot be decrypted with the configured '
+               '[secrets] encryption_keys; was a key removed?')
+
+
+def _key_file_key(conf):
+    path = os.path.join(conf.state_path, 'secret.key')
+    with _LOCK:
+        if not os.path.exists(path):
+            os.makedirs(conf.state_path, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, 'wb') as f:
+                f.write(fernet.Fernet.generate_key())
+            LOG.warning('Generated the secret encryption key %s; set '
+                        '[secrets] encryption_keys on every node of a '
+                        'multi-node deployment instead.', path)
+        with open(path, 'rb') as f:
+            return f.read().strip().decode()
+
+
+def _cipher(conf):
+    keys = tuple(conf.secrets.encryption_keys) or (_key_file_key(conf),)
+    if keys not in _CACHE:
+        try:
+            _CACHE[keys] = fernet.MultiFernet(
+                [fernet.Fernet(k.encode()) for k in keys])
+        except ValueError:
+            raise exception.Invalid(
+                reason='[secrets] encryption_keys holds a value that is not '
+                       'a Fernet key (urlsafe base64 of 32 bytes).')
+    return _CACHE[keys]
+
+
+def encrypt(conf, values):
+    """A Fernet token of ``values`` (a dict), or None if it is empty."""
+    if not values:
+        return None
+    return _cipher(conf).encrypt(jsonutils.dump_as_bytes(values)).decode()
+
+
+def decrypt(conf, token):
+    if not token:
+        return {}
+    try:
+        return jsonutils.loads(_cipher(conf).decrypt(token.encode()))
+    except fernet.InvalidToken:
+        raise SecretsUnreadable()

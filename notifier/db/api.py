@@ -4,6 +4,7 @@ SQLAlchemy 2.0 ``select()`` style."""
 import datetime
 import os
 
+from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
@@ -48,8 +49,10 @@ def setup_sqlite(engine):
 
     Every transaction starts with BEGIN IMMEDIATE, so that a transaction
     that reads and then writes waits for the write lock up front instead
-    of failing with "database is locked" when it upgrades its lock; and a
-    file database uses WAL, so that readers do not block the writer.
+    of failing with "database is locked" when it upgrades its lock. That
+    serializes all transactions, reads included, which is what a
+    single-node SQLite install can afford; a file database also uses WAL,
+    so that commits are cheap.
     """
     # oslo.db's own listener emits a plain (deferred) BEGIN; take its
     # place, keeping its in_transaction marker that its commit and
@@ -171,7 +174,7 @@ def host_get_or_create(context, project_id, name):
     try:
         host = host_create(context, project_id, name)
     except exception.HostExists:
-        host = host_get_by_name(context, project_id, name)
+        return host_get_by_name(context, project_id, name)
     LOG.info('Registered host %(name)s (%(uuid)s) in project %(project)s',
              {'name': name, 'uuid': host.uuid, 'project': project_id})
     return host
@@ -204,6 +207,10 @@ def _notification_query(project_id):
     return stmt
 
 
+# On MySQL the UPDATE of a missing dedup row gap-locks its key, and two
+# concurrent INSERTs into that gap deadlock; the retry, a new transaction,
+# sees the winner's row and refuses the duplicate.
+@oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
 @enginefacade.writer
 def notification_create(context, values, dedup_key=None, dedup_interval=0):
     """Store a new notification, refusing a duplicate atomically.
@@ -278,7 +285,11 @@ def notification_list(context, project_id=None, filters=None, limit=None,
         stmt = stmt.where(model.generated_time >= filters['generated_since'])
     marker_row = None
     if marker is not None:
-        marker_row = _find_notification(context.session, marker, project_id)
+        try:
+            marker_row = _find_notification(context.session, marker,
+                                            project_id)
+        except exception.NotificationNotFound:
+            marker_row = None
         if marker_row is None:
             raise exception.MarkerNotFound(marker=marker,
                                            resource='notification')

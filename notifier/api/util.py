@@ -22,6 +22,14 @@ def project_for(ctx, path_project_id=None):
     return ctx.project_id
 
 
+def lookup_scope(ctx, path_project_id=None):
+    """The project to look a resource up in: None (any) for an admin, so
+    that the policy check decides; the caller's own otherwise, so that
+    another project's resource is a 404."""
+    project_id = project_for(ctx, path_project_id)
+    return None if ctx.can('context_is_admin', fatal=False) else project_id
+
+
 def list_scope(ctx, params, path_project_id=None):
     """The project to filter a list by; None for every project.
 

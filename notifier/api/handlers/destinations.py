@@ -58,9 +58,8 @@ def _serialize_destination(destination):
 
 
 def _get(ctx, destination_id, project_id):
-    admin = ctx.can('context_is_admin', fatal=False)
     return db.destination_get(ctx, destination_id,
-                              project_id=None if admin else project_id)
+                              project_id=util.lookup_scope(ctx, project_id))
 
 
 @wsgi.handler
@@ -112,8 +111,7 @@ def list_destinations(req, project_id=None):
 @validation.response_body_schema(schema.show_response_body)
 def show_destination(req, destination_id, project_id=None):
     ctx = util.context(req)
-    destination = _get(ctx, destination_id, util.project_for(ctx,
-                                                             project_id))
+    destination = _get(ctx, destination_id, project_id)
     ctx.can(policies.SHOW, {'project_id': destination.project_id})
     return wsgi.json_response(
         200, {'destination': _serialize_destination(destination)})
@@ -125,8 +123,7 @@ def show_destination(req, destination_id, project_id=None):
 @validation.response_body_schema(schema.show_response_body)
 def update_destination(req, destination_id, project_id=None):
     ctx = util.context(req)
-    destination = _get(ctx, destination_id, util.project_for(ctx,
-                                                             project_id))
+    destination = _get(ctx, destination_id, project_id)
     ctx.can(policies.UPDATE, {'project_id': destination.project_id})
     body = validation.json_body(req)['destination']
     values = {k: body[k] for k in ('name', 'enabled') if k in body}
@@ -151,8 +148,7 @@ def update_destination(req, destination_id, project_id=None):
 @microversion.version_bounds(min_version='1.5')
 def delete_destination(req, destination_id, project_id=None):
     ctx = util.context(req)
-    destination = _get(ctx, destination_id, util.project_for(ctx,
-                                                             project_id))
+    destination = _get(ctx, destination_id, project_id)
     ctx.can(policies.DELETE, {'project_id': destination.project_id})
     db.destination_delete(ctx, destination.uuid)
     return wsgi.json_response(204)
@@ -178,8 +174,7 @@ def _sample_event(destination):
 def test_destination(req, destination_id, project_id=None):
     """Deliver a sample message now and answer with the outcome."""
     ctx = util.context(req)
-    destination = _get(ctx, destination_id, util.project_for(ctx,
-                                                             project_id))
+    destination = _get(ctx, destination_id, project_id)
     ctx.can(policies.TEST, {'project_id': destination.project_id})
     driver = _driver(req, destination.medium)
     settings = dict(destination.settings)

@@ -16,9 +16,9 @@ def _serialize_host(host):
     return views.host(host)
 
 
-def _get_host(ctx, host_id, project_id):
-    admin = ctx.can('context_is_admin', fatal=False)
-    return db.host_get(ctx, host_id, project_id=None if admin else project_id)
+def _get(ctx, host_id, project_id):
+    return db.host_get(ctx, host_id,
+                       project_id=util.lookup_scope(ctx, project_id))
 
 
 @wsgi.handler
@@ -61,7 +61,7 @@ def list_hosts(req, project_id=None):
 @validation.response_body_schema(schema.show_response_body)
 def show_host(req, host_id, project_id=None):
     ctx = util.context(req)
-    host = _get_host(ctx, host_id, util.project_for(ctx, project_id))
+    host = _get(ctx, host_id, project_id)
     ctx.can(policies.SHOW, {'project_id': host.project_id})
     return wsgi.json_response(200, {'host': _serialize_host(host)})
 
@@ -72,7 +72,7 @@ def show_host(req, host_id, project_id=None):
 @validation.response_body_schema(schema.show_response_body)
 def update_host(req, host_id, project_id=None):
     ctx = util.context(req)
-    host = _get_host(ctx, host_id, util.project_for(ctx, project_id))
+    host = _get(ctx, host_id, project_id)
     ctx.can(policies.UPDATE, {'project_id': host.project_id})
     host = db.host_update(ctx, host.uuid, validation.json_body(req)['host'])
     return wsgi.json_response(200, {'host': _serialize_host(host)})
@@ -82,7 +82,7 @@ def update_host(req, host_id, project_id=None):
 @microversion.version_bounds(min_version='1.0')
 def delete_host(req, host_id, project_id=None):
     ctx = util.context(req)
-    host = _get_host(ctx, host_id, util.project_for(ctx, project_id))
+    host = _get(ctx, host_id, project_id)
     ctx.can(policies.DELETE, {'project_id': host.project_id})
     db.host_delete(ctx, host.uuid)
     return wsgi.json_response(204)

@@ -120,10 +120,9 @@ def list_notifications(req, project_id=None):
                                  min_version='1.5')
 def show_notification(req, notification_id, project_id=None):
     ctx = util.context(req)
-    project_id = util.project_for(ctx, project_id)
-    admin = ctx.can('context_is_admin', fatal=False)
     notification = db.notification_get(
-        ctx, notification_id, project_id=None if admin else project_id)
+        ctx, notification_id,
+        project_id=util.lookup_scope(ctx, project_id))
     ctx.can(policies.SHOW, {'project_id': notification.project_id})
     deliveries = None
     if microversion.is_supported(req, min_version='1.1'):

@@ -13,9 +13,8 @@ from notifier import views
 
 
 def _get(ctx, subscription_id, project_id):
-    admin = ctx.can('context_is_admin', fatal=False)
     return db.subscription_get(ctx, subscription_id,
-                               project_id=None if admin else project_id)
+                               project_id=util.lookup_scope(ctx, project_id))
 
 
 @wsgi.handler
@@ -59,8 +58,7 @@ def list_subscriptions(req, project_id=None):
 @validation.response_body_schema(schema.show_response_body)
 def show_subscription(req, subscription_id, project_id=None):
     ctx = util.context(req)
-    subscription = _get(ctx, subscription_id,
-                        util.project_for(ctx, project_id))
+    subscription = _get(ctx, subscription_id, project_id)
     ctx.can(policies.SHOW, {'project_id': subscription.project_id})
     return wsgi.json_response(
         200, {'subscription': views.subscription(subscription)})
@@ -72,8 +70,7 @@ def show_subscription(req, subscription_id, project_id=None):
 @validation.response_body_schema(schema.show_response_body)
 def update_subscription(req, subscription_id, project_id=None):
     ctx = util.context(req)
-    subscription = _get(ctx, subscription_id,
-                        util.project_for(ctx, project_id))
+    subscription = _get(ctx, subscription_id, project_id)
     ctx.can(policies.UPDATE, {'project_id': subscription.project_id})
     body = validation.json_body(req)['subscription']
     values = {k: body[k] for k in ('name', 'filters', 'enabled')
@@ -89,8 +86,7 @@ def update_subscription(req, subscription_id, project_id=None):
 @microversion.version_bounds(min_version='1.5')
 def delete_subscription(req, subscription_id, project_id=None):
     ctx = util.context(req)
-    subscription = _get(ctx, subscription_id,
-                        util.project_for(ctx, project_id))
+    subscription = _get(ctx, subscription_id, project_id)
     ctx.can(policies.DELETE, {'project_id': subscription.project_id})
     db.subscription_delete(ctx, subscription.uuid)
     return wsgi.json_response(204)

@@ -8,58 +8,22 @@ NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255}
 MEDIUM = {'type': 'string', 'minLength': 1, 'maxLength': 32,
           'pattern': '^[a-z0-9_]+$'}
 
-create_request_body = {
-    'type': 'object',
-    'properties': {
-        'destination': {
-            'type': 'object',
-            'properties': {
-                'name': NAME,
-                'medium': MEDIUM,
-                'settings': {'type': 'object'},
-                'enabled': {'type': 'boolean'},
-            },
-            'required': ['name', 'medium'],
-            'additionalProperties': False,
-        },
-    },
-    'required': ['destination'],
-    'additionalProperties': False,
-}
+create_request_body = common.envelope('destination', {
+    'name': NAME,
+    'medium': MEDIUM,
+    'settings': {'type': 'object'},
+    'enabled': {'type': 'boolean'},
+}, required=['name', 'medium'])
 
-update_request_body = {
-    'type': 'object',
-    'properties': {
-        'destination': {
-            'type': 'object',
-            'properties': {
-                'name': NAME,
-                # A null value removes that setting (or secret).
-                'settings': {'type': 'object'},
-                'enabled': {'type': 'boolean'},
-            },
-            'minProperties': 1,
-            'additionalProperties': False,
-        },
-    },
-    'required': ['destination'],
-    'additionalProperties': False,
-}
+update_request_body = common.envelope('destination', {
+    'name': NAME,
+    # A null value removes that setting (or secret).
+    'settings': {'type': 'object'},
+    'enabled': {'type': 'boolean'},
+}, updating=True)
 
-index_request_query = {
-    'type': 'object',
-    'properties': {
-        'medium': MEDIUM,
-        'enabled': common.BOOLEAN_QUERY,
-        'limit': common.LIMIT,
-        'marker': common.UUID,
-        'sort_key': {'type': 'string', 'enum': SORT_KEYS},
-        'sort_dir': common.SORT_DIR,
-        'all_projects': common.BOOLEAN_QUERY,
-        'project_id': {'type': 'string', 'minLength': 1, 'maxLength': 255},
-    },
-    'additionalProperties': False,
-}
+index_request_query = common.list_query(
+    SORT_KEYS, medium=MEDIUM, enabled=common.BOOLEAN_QUERY)
 
 _destination = {
     'type': 'object',

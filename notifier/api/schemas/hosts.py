@@ -5,54 +5,17 @@ from notifier.api.schemas import notifications
 
 SORT_KEYS = ['id', 'created_at', 'updated_at', 'name']
 
-create_request_body = {
-    'type': 'object',
-    'properties': {
-        'host': {
-            'type': 'object',
-            'properties': {
-                'name': notifications.HOSTNAME,
-                'on_maintenance': {'type': 'boolean'},
-            },
-            'required': ['name'],
-            'additionalProperties': False,
-        },
-    },
-    'required': ['host'],
-    'additionalProperties': False,
+_PROPERTIES = {
+    'name': notifications.HOSTNAME,
+    'on_maintenance': {'type': 'boolean'},
 }
+create_request_body = common.envelope('host', _PROPERTIES,
+                                      required=['name'])
+update_request_body = common.envelope('host', _PROPERTIES, updating=True)
 
-update_request_body = {
-    'type': 'object',
-    'properties': {
-        'host': {
-            'type': 'object',
-            'properties': {
-                'name': notifications.HOSTNAME,
-                'on_maintenance': {'type': 'boolean'},
-            },
-            'minProperties': 1,
-            'additionalProperties': False,
-        },
-    },
-    'required': ['host'],
-    'additionalProperties': False,
-}
-
-index_request_query = {
-    'type': 'object',
-    'properties': {
-        'name': notifications.HOSTNAME,
-        'on_maintenance': common.BOOLEAN_QUERY,
-        'limit': common.LIMIT,
-        'marker': common.UUID,
-        'sort_key': {'type': 'string', 'enum': SORT_KEYS},
-        'sort_dir': common.SORT_DIR,
-        'all_projects': common.BOOLEAN_QUERY,
-        'project_id': {'type': 'string', 'minLength': 1, 'maxLength': 255},
-    },
-    'additionalProperties': False,
-}
+index_request_query = common.list_query(
+    SORT_KEYS, name=notifications.HOSTNAME,
+    on_maintenance=common.BOOLEAN_QUERY)
 
 _host = {
     'type': 'object',

@@ -83,23 +83,14 @@ payload_schemas = {
     },
 }
 
-index_request_query = {
-    'type': 'object',
-    'properties': {
-        'type': {'type': 'string', 'enum': TYPES},
-        'status': {'type': 'string', 'enum': STATUSES},
-        'source_host_uuid': common.UUID,
-        'generated-since': {'type': 'string', 'format': 'date-time'},
-        'generated_since': {'type': 'string', 'format': 'date-time'},
-        'limit': common.LIMIT,
-        'marker': {'type': 'string', 'minLength': 1, 'maxLength': 36},
-        'sort_key': {'type': 'string', 'enum': SORT_KEYS},
-        'sort_dir': common.SORT_DIR,
-        'all_projects': common.BOOLEAN_QUERY,
-        'project_id': {'type': 'string', 'minLength': 1, 'maxLength': 255},
-    },
-    'additionalProperties': False,
-}
+index_request_query = common.list_query(
+    SORT_KEYS,
+    marker={'type': 'string', 'minLength': 1, 'maxLength': 36},
+    type={'type': 'string', 'enum': TYPES},
+    status={'type': 'string', 'enum': STATUSES},
+    source_host_uuid=common.UUID,
+    generated_since={'type': 'string', 'format': 'date-time'},
+    **{'generated-since': {'type': 'string', 'format': 'date-time'}})
 
 _notification = {
     'type': 'object',

@@ -23,57 +23,19 @@ DESTINATIONS = {'type': 'array', 'uniqueItems': True, 'maxItems': 100,
                 'items': common.UUID}
 NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255}
 
-create_request_body = {
-    'type': 'object',
-    'properties': {
-        'subscription': {
-            'type': 'object',
-            'properties': {
-                'name': NAME,
-                'destinations': DESTINATIONS,
-                'filters': FILTERS,
-                'enabled': {'type': 'boolean'},
-            },
-            'required': ['name', 'destinations'],
-            'additionalProperties': False,
-        },
-    },
-    'required': ['subscription'],
-    'additionalProperties': False,
+_PROPERTIES = {
+    'name': NAME,
+    'destinations': DESTINATIONS,
+    'filters': FILTERS,
+    'enabled': {'type': 'boolean'},
 }
+create_request_body = common.envelope('subscription', _PROPERTIES,
+                                      required=['name', 'destinations'])
+update_request_body = common.envelope('subscription', _PROPERTIES,
+                                      updating=True)
 
-update_request_body = {
-    'type': 'object',
-    'properties': {
-        'subscription': {
-            'type': 'object',
-            'properties': {
-                'name': NAME,
-                'destinations': DESTINATIONS,
-                'filters': FILTERS,
-                'enabled': {'type': 'boolean'},
-            },
-            'minProperties': 1,
-            'additionalProperties': False,
-        },
-    },
-    'required': ['subscription'],
-    'additionalProperties': False,
-}
-
-index_request_query = {
-    'type': 'object',
-    'properties': {
-        'enabled': common.BOOLEAN_QUERY,
-        'limit': common.LIMIT,
-        'marker': common.UUID,
-        'sort_key': {'type': 'string', 'enum': SORT_KEYS},
-        'sort_dir': common.SORT_DIR,
-        'all_projects': common.BOOLEAN_QUERY,
-        'project_id': {'type': 'string', 'minLength': 1, 'maxLength': 255},
-    },
-    'additionalProperties': False,
-}
+index_request_query = common.list_query(SORT_KEYS,
+                                        enabled=common.BOOLEAN_QUERY)
 
 _subscription = {
     'type': 'object',

@@ -40,7 +40,15 @@ def _key_file_key(conf):
 
 
 def _cipher(conf):
-    keys = tuple(conf.secrets.encryption_keys) or (_key_file_key(conf),)
+    keys = tuple(conf.secrets.encryption_keys)
+    if not keys:
+        if not (conf.database.connection or '').startswith('sqlite'):
+            # Several nodes must share one key; a generated one is per node.
+            raise exception.Invalid(
+                reason='secrets cannot be stored until the operator sets '
+                       '[secrets] encryption_keys (the same on every API '
+                       'and engine node).')
+        keys = (_key_file_key(conf),)
     if keys not in _CACHE:
         try:
             _CACHE[keys] = fernet.MultiFernet(

@@ -42,7 +42,12 @@ def _shorten(text, width=100):
     return text if len(text) <= width else text[:width - 3] + '...'
 
 
-def _describe(error, root):
+def _describe(error, root, secrets=()):
+    if error.absolute_path and error.absolute_path[0] in secrets:
+        # Never echo a secret: name the field and the check it failed.
+        return 'Invalid input for field %s.%s (secret, not shown): it ' \
+            'fails the %s check of its schema.' % (
+                root, error.absolute_path[0], error.validator)
     message = _shorten(error.message, 120)
     path = '.'.join(str(p) for p in error.absolute_path)
     field = '%s.%s' % (root, path) if root and path else (path or root)
@@ -56,11 +61,13 @@ def _describe(error, root):
         field or 'request body', _shorten(repr(error.instance), 80), message)
 
 
-def validate(compiled, instance, root=''):
-    """Raise :class:`exception.ValidationError` for the best error."""
+def validate(compiled, instance, root='', secrets=()):
+    """Raise :class:`exception.ValidationError` for the best error; the
+    values of the top-level fields named in ``secrets`` are never quoted."""
     error = jsonschema.exceptions.best_match(compiled.iter_errors(instance))
     if error is not None:
-        raise exception.ValidationError(detail=_describe(error, root))
+        raise exception.ValidationError(detail=_describe(error, root,
+                                                         secrets))
 
 
 def json_body(req):

@@ -1,6 +1,7 @@
 """The base test case: Notifier's options on the global CONF, reset after
 every test, and policy rules reloaded."""
 
+import fixtures
 from oslo_config import fixture as config_fixture
 from oslo_log import log as logging
 from oslotest import base
@@ -31,6 +32,8 @@ class TestCase(base.BaseTestCase):
         prepare_conf()
         self.conf_fixture = self.useFixture(config_fixture.Config(CONF))
         self.conf = CONF
+        # Nothing a test does may write to /var/lib/notifier.
+        self.flags(state_path=self.useFixture(fixtures.TempDir()).path)
         self.addCleanup(policy.reset)
 
     def flags(self, group=None, **kwargs):

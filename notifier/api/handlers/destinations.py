@@ -42,7 +42,8 @@ def _driver(req, medium):
 def _validated_settings(driver, settings):
     """The settings split into (plain, secret) after the driver's checks."""
     validation.validate(_settings_validator(type(driver)), settings,
-                        root='destination.settings')
+                        root='destination.settings',
+                        secrets=driver.secret_settings)
     settings = driver.validate_settings(dict(settings))
     secret = {k: v for k, v in settings.items()
               if k in driver.secret_settings}

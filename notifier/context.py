@@ -23,6 +23,12 @@ class RequestContext(context.RequestContext):
         return policy.authorize(self, action, target, fatal=fatal)
 
 
-def get_admin_context():
-    """A context for the engine's own work, outside any request."""
-    return RequestContext(is_admin=True, overwrite=False)
+def get_admin_context(request_id=None):
+    """A context for the engine's own work, outside any request.
+
+    With the request id of the API request that caused the work, so that
+    the engine's log lines can be matched with the API's; it becomes the
+    thread's current context for logging.
+    """
+    kwargs = {'request_id': request_id} if request_id else {}
+    return RequestContext(is_admin=True, **kwargs)

@@ -22,12 +22,21 @@ def project_for(ctx, path_project_id=None):
     return ctx.project_id
 
 
-def lookup_scope(ctx, path_project_id=None):
-    """The project to look a resource up in: None (any) for an admin, so
-    that the policy check decides; the caller's own otherwise, so that
-    another project's resource is a 404."""
+def lookup_scope(ctx, path_project_id=None, rule=None):
+    """The project to look a resource up in.
+
+    None (any project) for an admin, or when ``rule`` allows the caller
+    whatever the project (a service user updating the host of a project it
+    posts for), so that the policy check on the resource decides; the
+    caller's own project otherwise, so that another project's resource is
+    a 404.
+    """
     project_id = project_for(ctx, path_project_id)
-    return None if ctx.can('context_is_admin', fatal=False) else project_id
+    if ctx.can('context_is_admin', fatal=False):
+        return None
+    if rule and ctx.can(rule, {'project_id': None}, fatal=False):
+        return None
+    return project_id
 
 
 def list_scope(ctx, params, path_project_id=None):

@@ -4,7 +4,11 @@ and sort the API offers has an index."""
 from oslo_db.sqlalchemy import types as db_types
 from oslo_utils import timeutils
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
+
+# Microseconds on MySQL too (its DATETIME keeps whole seconds).
+DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 
 
 class Base(orm.DeclarativeBase):
@@ -16,8 +20,8 @@ def _now():
 
 
 class TimestampMixin:
-    created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
-    updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
+    created_at = sa.Column(DateTime, nullable=False, default=_now)
+    updated_at = sa.Column(DateTime, nullable=False, default=_now,
                            onupdate=_now)
 
 
@@ -63,14 +67,14 @@ class Notification(TimestampMixin, Base):
     type = sa.Column(sa.String(36), nullable=False)
     hostname = sa.Column(sa.String(255), nullable=False)
     source_host_uuid = sa.Column(sa.String(36), nullable=False)
-    generated_time = sa.Column(sa.DateTime, nullable=False)
+    generated_time = sa.Column(DateTime, nullable=False)
     payload = sa.Column(db_types.JsonEncodedDict(mysql_as_medium=True),
                         nullable=False)
     status = sa.Column(sa.String(16), nullable=False, default='new')
     request_id = sa.Column(sa.String(64), nullable=True)
     claimed_by = sa.Column(sa.String(255), nullable=True)
-    lease_until = sa.Column(sa.DateTime, nullable=True)
-    next_attempt_at = sa.Column(sa.DateTime, nullable=True)
+    lease_until = sa.Column(DateTime, nullable=True)
+    next_attempt_at = sa.Column(DateTime, nullable=True)
 
 
 class NotificationDedup(Base):
@@ -88,7 +92,7 @@ class NotificationDedup(Base):
 
     key = sa.Column(sa.String(64), primary_key=True)
     notification_uuid = sa.Column(sa.String(36), nullable=False)
-    expires_at = sa.Column(sa.DateTime, nullable=False)
+    expires_at = sa.Column(DateTime, nullable=False)
 
 
 class Delivery(TimestampMixin, Base):
@@ -120,10 +124,10 @@ class Delivery(TimestampMixin, Base):
         nullable=True)
     status = sa.Column(sa.String(16), nullable=False, default='pending')
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
-    next_attempt_at = sa.Column(sa.DateTime, nullable=True)
+    next_attempt_at = sa.Column(DateTime, nullable=True)
     receipt = sa.Column(sa.Text, nullable=True)
     last_error = sa.Column(sa.Text, nullable=True)
-    delivered_at = sa.Column(sa.DateTime, nullable=True)
+    delivered_at = sa.Column(DateTime, nullable=True)
 
     attempt_records = orm.relationship(
         'DeliveryAttempt', order_by='DeliveryAttempt.number',
@@ -147,7 +151,7 @@ class DeliveryAttempt(Base):
         nullable=False)
     number = sa.Column(sa.Integer, nullable=False)
     engine = sa.Column(sa.String(255), nullable=False)
-    started_at = sa.Column(sa.DateTime, nullable=False)
+    started_at = sa.Column(DateTime, nullable=False)
     latency_ms = sa.Column(sa.Float, nullable=False)
     outcome = sa.Column(sa.String(16), nullable=False)
     receipt = sa.Column(sa.Text, nullable=True)

@@ -79,9 +79,7 @@ class EngineManager:
 
     def process(self, notification_id, request_id=None):
         """Claim one notification and deliver what it still needs."""
-        context = notifier_context.get_admin_context()
-        if request_id:
-            context.request_id = request_id
+        context = notifier_context.get_admin_context(request_id)
         notification = db.notification_claim(
             context, notification_id, self.engine_id,
             self.conf.engine.claim_lease)

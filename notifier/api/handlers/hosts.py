@@ -16,9 +16,9 @@ def _serialize_host(host):
     return views.host(host)
 
 
-def _get(ctx, host_id, project_id):
+def _get(ctx, host_id, project_id, rule=None):
     return db.host_get(ctx, host_id,
-                       project_id=util.lookup_scope(ctx, project_id))
+                       project_id=util.lookup_scope(ctx, project_id, rule))
 
 
 @wsgi.handler
@@ -72,7 +72,7 @@ def show_host(req, host_id, project_id=None):
 @validation.response_body_schema(schema.show_response_body)
 def update_host(req, host_id, project_id=None):
     ctx = util.context(req)
-    host = _get(ctx, host_id, project_id)
+    host = _get(ctx, host_id, project_id, rule=policies.UPDATE)
     ctx.can(policies.UPDATE, {'project_id': host.project_id})
     host = db.host_update(ctx, host.uuid, validation.json_body(req)['host'])
     return wsgi.json_response(200, {'host': _serialize_host(host)})

@@ -9,6 +9,10 @@ Create Date: 2026-11-23
 from alembic import op
 from oslo_db.sqlalchemy import types as db_types
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# Microseconds on MySQL too (its DATETIME keeps whole seconds).
+DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 
 revision = '0001'
 down_revision = None
@@ -17,8 +21,8 @@ depends_on = None
 
 
 def _timestamps():
-    return [sa.Column('created_at', sa.DateTime, nullable=False),
-            sa.Column('updated_at', sa.DateTime, nullable=False)]
+    return [sa.Column('created_at', DateTime, nullable=False),
+            sa.Column('updated_at', DateTime, nullable=False)]
 
 
 def upgrade():
@@ -43,14 +47,14 @@ def upgrade():
         sa.Column('type', sa.String(36), nullable=False),
         sa.Column('hostname', sa.String(255), nullable=False),
         sa.Column('source_host_uuid', sa.String(36), nullable=False),
-        sa.Column('generated_time', sa.DateTime, nullable=False),
+        sa.Column('generated_time', DateTime, nullable=False),
         sa.Column('payload', db_types.JsonEncodedDict(mysql_as_medium=True),
                   nullable=False),
         sa.Column('status', sa.String(16), nullable=False),
         sa.Column('request_id', sa.String(64), nullable=True),
         sa.Column('claimed_by', sa.String(255), nullable=True),
-        sa.Column('lease_until', sa.DateTime, nullable=True),
-        sa.Column('next_attempt_at', sa.DateTime, nullable=True),
+        sa.Column('lease_until', DateTime, nullable=True),
+        sa.Column('next_attempt_at', DateTime, nullable=True),
         *_timestamps(),
         sa.UniqueConstraint('notification_uuid',
                             name='uniq_notifications0notification_uuid'),
@@ -70,7 +74,7 @@ def upgrade():
         'notification_dedup',
         sa.Column('key', sa.String(64), primary_key=True),
         sa.Column('notification_uuid', sa.String(36), nullable=False),
-        sa.Column('expires_at', sa.DateTime, nullable=False),
+        sa.Column('expires_at', DateTime, nullable=False),
         mysql_engine='InnoDB', mysql_charset='utf8mb4')
     op.create_index('notification_dedup_expires_at_idx',
                     'notification_dedup', ['expires_at'])
@@ -87,10 +91,10 @@ def upgrade():
         sa.Column('medium', sa.String(32), nullable=False),
         sa.Column('status', sa.String(16), nullable=False),
         sa.Column('attempts', sa.Integer, nullable=False),
-        sa.Column('next_attempt_at', sa.DateTime, nullable=True),
+        sa.Column('next_attempt_at', DateTime, nullable=True),
         sa.Column('receipt', sa.Text, nullable=True),
         sa.Column('last_error', sa.Text, nullable=True),
-        sa.Column('delivered_at', sa.DateTime, nullable=True),
+        sa.Column('delivered_at', DateTime, nullable=True),
         *_timestamps(),
         sa.UniqueConstraint('uuid', name='uniq_deliveries0uuid'),
         sa.UniqueConstraint('notification_id', 'target',
@@ -108,7 +112,7 @@ def upgrade():
                   nullable=False),
         sa.Column('number', sa.Integer, nullable=False),
         sa.Column('engine', sa.String(255), nullable=False),
-        sa.Column('started_at', sa.DateTime, nullable=False),
+        sa.Column('started_at', DateTime, nullable=False),
         sa.Column('latency_ms', sa.Float, nullable=False),
         sa.Column('outcome', sa.String(16), nullable=False),
         sa.Column('receipt', sa.Text, nullable=True),

@@ -8,6 +8,10 @@ Create Date: 2026-11-23
 from alembic import op
 from oslo_db.sqlalchemy import types as db_types
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# Microseconds on MySQL too (its DATETIME keeps whole seconds).
+DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
 
 revision = '0002'
 down_revision = '0001'
@@ -16,8 +20,8 @@ depends_on = None
 
 
 def _timestamps():
-    return [sa.Column('created_at', sa.DateTime, nullable=False),
-            sa.Column('updated_at', sa.DateTime, nullable=False)]
+    return [sa.Column('created_at', DateTime, nullable=False),
+            sa.Column('updated_at', DateTime, nullable=False)]
 
 
 def upgrade():

@@ -20,7 +20,7 @@ _notifier_venv() {
     # Everything that changes what gets installed goes into the hash.
     want=$(cd "$top" && {
         "$py" -VV
-        for f in upper-constraints.txt requirements.txt test-requirements.txt \
+        for f in upper-constraints.txt requirements.txt test-requirements.txt doc/requirements.txt \
             setup.cfg setup.py pyproject.toml; do
             echo "== $f"
             cat "$f" 2>/dev/null
@@ -53,7 +53,7 @@ _notifier_venv() {
 
     echo "venv: installing requirements, test requirements and notifier (-e .) with upper-constraints.txt"
     (cd "$top" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install \
-        -c upper-constraints.txt -r requirements.txt -r test-requirements.txt -e . \
+        -c upper-constraints.txt -r requirements.txt -r test-requirements.txt -r doc/requirements.txt -e . \
         >>"$log" 2>&1) || { tail -n 30 "$log" >&2; echo "venv: install failed, see $log" >&2; return 1; }
 
     echo "$want" >"$stamp"

@@ -21,7 +21,9 @@ _CACHE = {}
 
 class SecretsUnreadable(exception.NotifierException):
     msg_fmt = ('Stored secrets cannot be decrypted with the configured '
-               '[secrets] encryption_keys; was a key removed?')
+               '[secrets] encryption_keys: the operator must restore the key '
+               'they were encrypted with (keep old keys after the first one '
+               'while rotating).')
 
 
 def _key_file_key(conf):

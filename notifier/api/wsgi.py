@@ -15,6 +15,7 @@ import webob.dec
 import webob.exc
 
 from notifier.api import microversion
+from notifier import crypto
 from notifier import exception
 
 LOG = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ STATUS_FOR = [
     (exception.NotFound, 404),
     (exception.Conflict, 409),
     (db_exc.DBConnectionError, 503),
+    (crypto.SecretsUnreadable, 503),
 ]
 
 
@@ -83,13 +85,18 @@ class Handler(webob.dec.wsgify):
                                  'request. Report the request id to the '
                                  'operator, who can find it in the log.')
             else:
-                if status == 503:
+                if isinstance(e, db_exc.DBConnectionError):
                     LOG.error('Database unreachable while handling '
                               '%(method)s %(path)s: %(error)s',
                               {'method': req.method, 'path': req.path,
                                'error': e})
                     message = ('The database is unreachable; nothing was '
                                'changed. Retry in a few seconds.')
+                elif status == 503:
+                    LOG.error('%(method)s %(path)s: %(error)s',
+                              {'method': req.method, 'path': req.path,
+                               'error': e})
+                    message = str(e)
                 else:
                     message = str(e)
                 response = fault(req, status, message)

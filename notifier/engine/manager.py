@@ -175,8 +175,8 @@ class EngineManager:
                            'result': result})
             return
         log = LOG.info if status == db.DELIVERED else LOG.warning
-        log('Delivery %(uuid)s (%(target)s) attempt %(n)d: %(result)s in '
-            '%(ms).1f ms%(why)s',
+        log('Delivery %(uuid)s (%(target)s) attempt %(n)d: %(result)s '
+            'after %(ms).1f ms%(why)s',
             {'uuid': delivery.uuid, 'target': delivery.target, 'n': attempt,
              'result': result, 'ms': latency_ms,
              'why': ': %s' % error if error else ''})
@@ -196,7 +196,11 @@ class EngineManager:
             raise exception.PermanentDeliveryError(
                 'The destination was disabled before delivery.')
         settings = dict(destination.settings)
-        settings.update(crypto.decrypt(self.conf, destination.secrets))
+        try:
+            settings.update(crypto.decrypt(self.conf, destination.secrets))
+        except crypto.SecretsUnreadable as e:
+            # The operator can restore the key: retry, do not give up.
+            raise exception.RetryableDeliveryError(str(e))
         return settings
 
     # Periodic tasks

@@ -11,6 +11,7 @@ import time
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import strutils
+from oslo_utils import uuidutils
 
 from notifier.api import microversion
 from notifier.api.schemas import destinations as schema
@@ -51,10 +52,18 @@ def _validated_settings(driver, settings):
     return plain, secret
 
 
-def _serialize_destination(destination):
+def _serialize_destination(destination, listing=False):
     body = views.destination(destination)
-    body['secrets_set'] = sorted(crypto.decrypt(cfg.CONF,
-                                                destination.secrets))
+    try:
+        body['secrets_set'] = sorted(crypto.decrypt(cfg.CONF,
+                                                    destination.secrets))
+    except crypto.SecretsUnreadable:
+        if not listing:
+            raise
+        # One unreadable destination must not hide the others.
+        LOG.error('Destination %s has secrets that the configured [secrets] '
+                  'encryption_keys cannot decrypt', destination.uuid)
+        body['secrets_set'] = []
     return body
 
 
@@ -104,7 +113,7 @@ def list_destinations(req, project_id=None):
                                        filters=filters,
                                        **util.pagination(params))
     return wsgi.json_response(200, {'destinations': [
-        _serialize_destination(d) for d in destinations]})
+        _serialize_destination(d, listing=True) for d in destinations]})
 
 
 @wsgi.handler
@@ -180,8 +189,10 @@ def test_destination(req, destination_id, project_id=None):
     driver = _driver(req, destination.medium)
     settings = dict(destination.settings)
     settings.update(crypto.decrypt(cfg.CONF, destination.secrets))
-    message = rendering.render_notification(
-        _sample_event(destination), 'test-%s' % destination.uuid)
+    # A new id per test: receivers that drop duplicates by id must see
+    # every test.
+    message = rendering.render_notification(_sample_event(destination),
+                                            uuidutils.generate_uuid())
     message = drivers_base.Message(
         delivery_id=message.delivery_id,
         subject='[notifier] Test message for destination %s' %

@@ -171,3 +171,30 @@ class TestEmailFanOut(FanOutTestCase):
                                 status=400)
         self.assertIn('[driver_email] smtp_host',
                       resp['badRequest']['message'])
+
+
+class TestUnreadableSecrets(FanOutTestCase):
+
+    def test_lost_key_is_a_clear_503_and_the_list_still_works(self):
+        receiver = self.useFixture(test_webhook.Receiver())
+        hook = self.destination('webhook', {
+            'url': receiver.url + '/x', 'auth_token': 'tok-12345678'})
+        # The operator replaces the key the secret was encrypted with.
+        self.flags(encryption_keys=[
+            'MxIHsPK3ku3gGZEiAEmY4G9TzIkgKC-xTYDdnj3HVvA='], group='secrets')
+        resp = self.api.get('/v1/destinations/%s' % hook['id'],
+                            headers=V1_5, status=503)
+        self.assertIn('encryption_keys',
+                      resp.json['serviceUnavailable']['message'])
+        listed = self.api.get('/v1/destinations', headers=V1_5).json
+        self.assertEqual([hook['id']], [d['id']
+                                        for d in listed['destinations']])
+
+    def test_each_test_send_has_its_own_id(self):
+        receiver = self.useFixture(test_webhook.Receiver())
+        hook = self.destination('webhook', {'url': receiver.url + '/x'})
+        for _ in range(2):
+            result = self.api.post('/v1/destinations/%s/test' % hook['id'],
+                                   {}, headers=V1_5).json['test']
+            self.assertEqual('delivered', result['outcome'])
+        self.assertEqual(2, len({e.get_id() for e in receiver.events}))

@@ -4,6 +4,7 @@ A plain rendering for every medium until per-project templates exist: a
 one-line subject and a text body listing the notification's fields.
 """
 
+import html
 import json
 
 from notifier.drivers import base
@@ -23,6 +24,13 @@ def render_notification(event, delivery_id):
         'Generated: %s' % event['generated_time'],
         'Payload: %s' % json.dumps(payload, sort_keys=True),
     ]
-    return base.Message(delivery_id=delivery_id, subject=subject,
-                        text='\n'.join(lines) + '\n', event=event,
-                        event_type=EVENT_TYPE_PREFIX + event['type'])
+    body = ''.join('<tr><th align="left">%s</th><td>%s</td></tr>' % (
+        html.escape(label), html.escape(value))
+        for label, value in (line.split(': ', 1) if ': ' in line
+                             else ('', line) for line in lines))
+    return base.Message(
+        delivery_id=delivery_id, subject=subject,
+        text='\n'.join(lines) + '\n',
+        html='<html><body><h3>%s</h3><table>%s</table></body></html>' % (
+            html.escape(subject), body),
+        event=event, event_type=EVENT_TYPE_PREFIX + event['type'])

@@ -87,6 +87,10 @@ class EngineManager:
             LOG.debug('Notification %s is not claimable (taken by another '
                       'engine, or nothing to do)', notification_id)
             return None
+        if not request_id and notification.request_id:
+            # Picked up from the database: log with the API's request id.
+            context = notifier_context.get_admin_context(
+                notification.request_id)
         try:
             return self._fan_out(context, notification)
         except Exception:

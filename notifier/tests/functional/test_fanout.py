@@ -164,6 +164,11 @@ class TestEmailFanOut(FanOutTestCase):
             if m.rcpt_tos == ['ops@example.org']))
         self.assertIn('COMPUTE_HOST', message['Subject'])
         self.assertIn(deliveries['email']['id'], message['Message-ID'])
+        self.assertEqual('multipart/alternative', message.get_content_type())
+        parts = {p.get_content_type(): p.get_payload(decode=True).decode()
+                 for p in message.get_payload()}
+        self.assertIn('Host: compute-1', parts['text/plain'])
+        self.assertIn('<td>compute-1', parts['text/html'])
 
     def test_unconfigured_driver_is_refused_naming_the_option(self):
         self.flags(smtp_host=None, group='driver_email')

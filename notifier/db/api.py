@@ -183,13 +183,10 @@ def host_get_or_create(context, project_id, name):
 @enginefacade.writer
 def host_update(context, host_id, values, project_id=None):
     host = host_get(context, host_id, project_id=project_id)
-    for key, value in values.items():
-        setattr(host, key, value)
     try:
-        context.session.flush()
+        return _update_owned(host, values, context.session)
     except db_exc.DBDuplicateEntry:
         raise exception.HostExists(name=values.get('name'))
-    return host
 
 
 @enginefacade.writer
@@ -507,14 +504,25 @@ def _list(context, model, project_id, filters, limit, marker, sort_key,
         _paginate(stmt, model, sort_key, sort_dir, limit, marker_row)))
 
 
+def _get_owned(session, model, uuid, project_id, not_found):
+    row = session.scalars(_owned(model, project_id).where(
+        model.uuid == uuid)).first()
+    if row is None:
+        raise not_found(id=uuid)
+    return row
+
+
+def _update_owned(row, values, session):
+    for key, value in values.items():
+        setattr(row, key, value)
+    session.flush()
+    return row
+
+
 @enginefacade.reader
 def destination_get(context, destination_id, project_id=None):
-    destination = context.session.scalars(
-        _owned(models.Destination, project_id).where(
-            models.Destination.uuid == destination_id)).first()
-    if destination is None:
-        raise exception.DestinationNotFound(id=destination_id)
-    return destination
+    return _get_owned(context.session, models.Destination, destination_id,
+                      project_id, exception.DestinationNotFound)
 
 
 @enginefacade.reader
@@ -541,12 +549,9 @@ def destination_create(context, values):
 
 @enginefacade.writer
 def destination_update(context, destination_id, values, project_id=None):
-    destination = destination_get(context, destination_id,
-                                  project_id=project_id)
-    for key, value in values.items():
-        setattr(destination, key, value)
-    context.session.flush()
-    return destination
+    return _update_owned(destination_get(context, destination_id,
+                                         project_id=project_id),
+                         values, context.session)
 
 
 @enginefacade.writer
@@ -557,12 +562,8 @@ def destination_delete(context, destination_id, project_id=None):
 
 @enginefacade.reader
 def subscription_get(context, subscription_id, project_id=None):
-    subscription = context.session.scalars(
-        _owned(models.Subscription, project_id).where(
-            models.Subscription.uuid == subscription_id)).first()
-    if subscription is None:
-        raise exception.SubscriptionNotFound(id=subscription_id)
-    return subscription
+    return _get_owned(context.session, models.Subscription, subscription_id,
+                      project_id, exception.SubscriptionNotFound)
 
 
 @enginefacade.reader
@@ -602,13 +603,10 @@ def subscription_update(context, subscription_id, values,
                         destination_ids=None, project_id=None):
     subscription = subscription_get(context, subscription_id,
                                     project_id=project_id)
-    for key, value in values.items():
-        setattr(subscription, key, value)
     if destination_ids is not None:
         subscription.destinations = _project_destinations(
             context.session, subscription.project_id, destination_ids)
-    context.session.flush()
-    return subscription
+    return _update_owned(subscription, values, context.session)
 
 
 @enginefacade.writer

@@ -1,0 +1,198 @@
+"""Starts and stops everything the benchmarks measure: a database (a SQLite
+file, or a fresh database on the machine's MariaDB), a Notifier deployment
+(config, db sync; the machine's RabbitMQ), Notifier's API and the trivial
+app under the same gunicorn, engines, and the webhook sink.
+
+Reuses the process fixtures of the functional tests
+(notifier/tests/functional/services.py); nothing here is a test."""
+
+import os
+import sys
+import time
+
+import requests
+
+from notifier.tests.functional import services
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = 'benchproject'
+# A non-admin caller of noauth2 (X-Auth-Token user:project).
+HEADERS = {'X-Auth-Token': 'bench:%s' % PROJECT, 'X-Roles': 'member,reader'}
+# Its own project for list scaling, so that ingested rows do not change
+# the seeded count.
+LIST_PROJECT = 'benchlist'
+LIST_HEADERS = {'X-Auth-Token': 'bench:%s' % LIST_PROJECT,
+                'X-Roles': 'member,reader'}
+V1_5 = dict(HEADERS, **{'OpenStack-API-Version': 'notification 1.5'})
+
+
+def headers_for(project):
+    return {'X-Auth-Token': 'bench:%s' % project, 'X-Roles': 'member,reader',
+            'OpenStack-API-Version': 'notification 1.5'}
+
+
+class Stack:
+    def __init__(self, backend, workers=2, threads=8, log=print):
+        self.backend = backend
+        self.workers = workers
+        self.threads = threads
+        self.log = log
+        self._fixtures = []
+        self.notifier = None
+        self.trivial = None
+
+    # set-up / tear-down
+
+    def start(self):
+        if self.backend == 'mysql':
+            try:
+                services.database_backend('mysql')
+            except Exception as e:
+                raise SystemExit('MariaDB is not available: %s' % e)
+            db = services.Database('mysql')
+            db.setUp()
+            self._fixtures.append(db)
+            url = db.url
+        else:
+            url = None  # set once the deployment has its work dir
+        conf = {
+            'DEFAULT': {'debug': False},
+            # Production-like: no response validation (a test-only aid).
+            'api': {'validate_responses': False},
+            # Only what tenants subscribe is delivered (no 'log' default).
+            'engine': {'default_destinations': '', 'periodic_interval': 1,
+                       'recast_after': 5, 'claim_lease': 30},
+        }
+        if url is None:
+            # SQLite: a file in a private directory; Deployment's own temp
+            # dir does not exist before its set-up, so use our own.
+            import tempfile
+            self._tmp = tempfile.mkdtemp(prefix='notifier-bench-')
+            url = 'sqlite:///%s' % os.path.join(self._tmp, 'notifier.sqlite')
+        self.database_url = url
+        self.deployment = services.Deployment(url, conf=conf)
+        self.deployment.setUp()
+        self._fixtures.append(self.deployment)
+        t0 = time.monotonic()
+        self.deployment.db_sync()
+        self.log('db sync (%s): %.1fs' % (self.backend,
+                                          time.monotonic() - t0))
+        return self
+
+    def stop(self):
+        for fixture in reversed(self._fixtures):
+            try:
+                fixture.cleanUp()
+            except Exception as e:
+                self.log('clean-up of %r failed: %s' % (fixture, e))
+        self._fixtures = []
+        tmp = getattr(self, '_tmp', None)
+        if tmp:
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # processes
+
+    def _gunicorn(self, name, app, extra_env=None):
+        port = services.free_port()
+        d = self.deployment
+        argv = [services.executable('gunicorn'),
+                '--workers', str(self.workers),
+                '--worker-class', 'gthread', '--threads', str(self.threads),
+                '--bind', '127.0.0.1:%d' % port,
+                '--no-control-socket',
+                '--backlog', '512', '--keep-alive', '30',
+                '--timeout', '120', '--graceful-timeout', '5',
+                '--pythonpath', HERE, app]
+        env = dict(d.env, **(extra_env or {}))
+        process = services.Process(name, argv,
+                                   os.path.join(d.path, '%s.log' % name),
+                                   env=env, cwd=d.path)
+        process.kind = 'api'
+        process.url = 'http://127.0.0.1:%d' % port
+        process.port = port
+        d.processes.append(process)
+        process.start()
+        d.wait_ready(process)
+        return process
+
+    def start_apis(self):
+        """Notifier's API and the trivial app, same gunicorn settings."""
+        if self.notifier is None:
+            own = os.path.join(self.deployment.path, 'api-own.conf')
+            with open(own, 'w') as f:
+                f.write('[DEFAULT]\nhost = %s-api\n' % self.deployment.prefix)
+            self.notifier = self._gunicorn(
+                'gunicorn-notifier', 'notifier.wsgi.api:application',
+                {'NOTIFIER_CONFIG_FILES': '%s,%s' % (
+                    self.deployment.conf_file, own)})
+            self.trivial = self._gunicorn('gunicorn-trivial',
+                                          'trivial_app:application')
+        return self.notifier, self.trivial
+
+    def start_engines(self, count):
+        d = self.deployment
+        running = [e for e in d.engines if e.running()]
+        new = [d.spawn_engine() for _ in range(count - len(running))]
+        d.wait_ready(*new)
+        return running + new
+
+    def stop_engines(self):
+        d = self.deployment
+        services.stop_all([e for e in d.engines if e.running()])
+
+    # helpers
+
+    def api(self, method, path, body=None, headers=V1_5, expect=None):
+        resp = requests.request(method, self.notifier.url + path, json=body,
+                                headers=headers, timeout=30)
+        if expect is not None and resp.status_code != expect:
+            raise RuntimeError('%s %s: HTTP %d %s' % (
+                method, path, resp.status_code, resp.text[:500]))
+        return resp
+
+    def subscribe_webhooks(self, project, urls):
+        """A subscription of ``project`` to one webhook destination per
+        URL; returns the subscription id."""
+        headers = headers_for(project)
+        ids = []
+        for i, url in enumerate(urls):
+            dest = self.api('POST', '/v1/destinations', {'destination': {
+                'name': 'sink-%d' % i, 'medium': 'webhook',
+                'settings': {'url': url}}}, headers=headers, expect=201)
+            ids.append(dest.json()['destination']['id'])
+        sub = self.api('POST', '/v1/subscriptions', {'subscription': {
+            'name': 'bench', 'destinations': ids}}, headers=headers,
+            expect=201)
+        return sub.json()['subscription']['id']
+
+
+def pids_of(process):
+    """The leader and its descendants (gunicorn workers, engine workers)."""
+    found = [process.pid]
+    frontier = [process.pid]
+    while frontier:
+        pid = frontier.pop()
+        try:
+            with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            kids = []
+        found.extend(kids)
+        frontier.extend(kids)
+    return found
+
+
+def rss_kib(pid):
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def python_executable():
+    return sys.executable

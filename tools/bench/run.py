@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Notifier's benchmark suite (``tox -e bench -- --help``).
+
+Starts what it measures (database, Notifier's API and a trivial WSGI app
+under the same gunicorn, engines, a webhook sink on loopback), runs the
+scenarios ``--runs`` times, and reports the medians: one JSON document
+(``--output``), a table on stdout and a PNG plot (``--plot``, needs
+matplotlib: tools/bench/requirements.txt). Targets are reported, never
+asserted. Not part of the test suite.
+"""
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import harness  # noqa: E402
+import scenarios  # noqa: E402
+import sink as sink_mod  # noqa: E402
+
+ALL = ['ingest', 'list', 'e2e', 'fanout', 'memory']
+
+
+@dataclasses.dataclass
+class Settings:
+    concurrency: tuple = (1, 8, 32)
+    ingest_duration: float = 15.0
+    ingest_max: int = 20000
+    list_rows: tuple = (10000,)
+    list_duration: float = 30.0
+    list_requests: int = 200
+    e2e_rates: tuple = (100, 300)
+    e2e_duration: float = 20.0
+    drain_timeout: float = 120.0
+    fanout_engines: tuple = (1, 2)
+    fanout_destinations: tuple = (1, 10)
+    fanout_deliveries: int = 2000
+    memory_notifications: int = 50000
+    memory_timeout: float = 900.0
+
+
+def quick(s):
+    s.ingest_duration, s.ingest_max = 5.0, 5000
+    s.list_duration, s.list_requests = 10.0, 50
+    s.e2e_duration, s.drain_timeout = 5.0, 45.0
+    s.fanout_deliveries = 500
+    s.memory_notifications, s.memory_timeout = 5000, 180.0
+    return s
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--scenarios', default='ingest,list',
+                   help='comma separated, from: %s, or all '
+                        '(default: ingest,list)' % ','.join(ALL))
+    p.add_argument('--backend', choices=['sqlite', 'mysql'],
+                   default='sqlite')
+    p.add_argument('--runs', type=int, default=3)
+    p.add_argument('--quick', action='store_true',
+                   help='short loops and small counts (minutes, not hours)')
+    p.add_argument('--workers', type=int, default=2,
+                   help='gunicorn workers, same for both apps')
+    p.add_argument('--threads', type=int, default=8,
+                   help='gunicorn gthread threads per worker')
+    p.add_argument('--million', action='store_true',
+                   help='list scaling at 1,000,000 rows too (long seed)')
+    p.add_argument('--output', default=None,
+                   help='JSON file (default: bench-<backend>-<time>.json)')
+    p.add_argument('--plot', default=None,
+                   help='PNG file (default: next to the JSON)')
+    p.add_argument('--no-plot', action='store_true')
+    args = p.parse_args(argv)
+    names = ALL if args.scenarios == 'all' else \
+        [n.strip() for n in args.scenarios.split(',') if n.strip()]
+    bad = set(names) - set(ALL)
+    if bad:
+        p.error('unknown scenarios: %s' % ', '.join(sorted(bad)))
+    args.names = names
+    return args
+
+
+def median_of(runs):
+    """Median, leaf by leaf, of the numbers of several runs' dicts."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {k: median_of([r[k] for r in runs if isinstance(r, dict)
+                              and k in r]) for k in first}
+    if isinstance(first, bool) or not isinstance(first, (int, float)):
+        return first
+    nums = [r for r in runs if isinstance(r, (int, float))]
+    m = statistics.median(nums)
+    return round(m, 3) if isinstance(m, float) else m
+
+
+def log(msg):
+    print('[%s] %s' % (time.strftime('%H:%M:%S'), msg), file=sys.stderr,
+          flush=True)
+
+
+def run_all(args, s, stack, sink, doc):
+    try:
+        for i in range(args.runs):
+            for name in args.names:
+                log('run %d/%d: %s' % (i + 1, args.runs, name))
+                t0 = time.monotonic()
+                if name == 'ingest':
+                    r = scenarios.ingest(stack, s, i)
+                elif name == 'list':
+                    r = scenarios.list_scaling(stack, s, i, log)
+                elif name == 'e2e':
+                    r = scenarios.end_to_end(stack, s, i, sink)
+                elif name == 'fanout':
+                    r = scenarios.fan_out(stack, s, i, sink)
+                elif name == 'memory':
+                    r = scenarios.memory(stack, s, i, sink)
+                r['wall_s'] = round(time.monotonic() - t0, 1)
+                doc['raw'][name].append(r)
+                stack.stop_engines()
+    except KeyboardInterrupt:
+        log('interrupted: reporting the runs that completed')
+        doc['interrupted'] = True
+
+
+def run(args):
+    s = Settings()
+    if args.quick:
+        quick(s)
+    if args.million:
+        s.list_rows = (10000, 1000000)
+    doc = {
+        'started': datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        'backend': args.backend, 'runs': args.runs, 'quick': args.quick,
+        'workers': args.workers, 'threads': args.threads,
+        'transport': 'rabbit (machine broker, 127.0.0.1:5672)',
+        'auth': 'noauth2',
+        'machine': {'cpus': os.cpu_count(), 'python': platform.python_version(),
+                    'load_before': os.getloadavg()},
+        'settings': dataclasses.asdict(s),
+        'raw': {n: [] for n in args.names},
+    }
+    stack = harness.Stack(args.backend, args.workers, args.threads, log=log)
+    sink = sink_mod.Sink()
+    try:
+        stack.start()
+        log('starting gunicorn (notifier + trivial, %d workers x %d '
+            'threads)' % (args.workers, args.threads))
+        stack.start_apis()
+        run_all(args, s, stack, sink, doc)
+    finally:
+        doc['logs_dir'] = getattr(stack.deployment, 'path', None) \
+            if hasattr(stack, 'deployment') else None
+        sink.close()
+        stack.stop()
+    doc['median'] = {n: median_of(doc['raw'][n])
+                     for n in args.names if doc['raw'][n]}
+    doc['machine']['load_after'] = os.getloadavg()
+    return doc
+
+
+def fmt(v):
+    return '-' if v is None else str(v)
+
+
+def table(doc):
+    m = doc['median']
+    lines = ['Notifier benchmarks: backend=%s, medians of %d run(s)%s, '
+             '%d gunicorn workers x %d threads' % (
+                 doc['backend'], doc['runs'],
+                 ' (quick)' if doc['quick'] else '', doc['workers'],
+                 doc['threads'])]
+    if 'ingest' in m:
+        lines.append('\n1. ingest: POST /v1/notifications, unique payloads')
+        lines.append('%-6s %12s %9s %9s %12s %9s %9s %7s' % (
+            'conc', 'notif rps', 'p50 ms', 'p99 ms', 'trivial rps',
+            'p50 ms', 'p99 ms', 'ratio'))
+        for key, row in m['ingest'].items():
+            if not key.startswith('c'):
+                continue
+            n, t = row['notifier'], row['trivial']
+            lines.append('%-6s %12s %9s %9s %12s %9s %9s %7s' % (
+                key[1:], fmt(n['throughput_rps']), fmt(n['p50_ms']),
+                fmt(n['p99_ms']), fmt(t['throughput_rps']),
+                fmt(t['p50_ms']), fmt(t['p99_ms']),
+                fmt(row['ratio_throughput'])))
+    if 'list' in m:
+        lines.append('\n4. list: GET /v1/notifications?limit=100, '
+                     'sequential (trivial app p50 %s ms)' %
+                     fmt(m['list']['trivial']['p50_ms']))
+        lines.append('%-10s %-8s %9s %9s %12s' % ('rows', 'page', 'p50 ms',
+                                                  'p99 ms', 'x trivial'))
+        for key, res in m['list'].items():
+            if not key.startswith('rows_'):
+                continue
+            for page in ('first', 'sorted', 'marker'):
+                r = res[page]
+                lines.append('%-10s %-8s %9s %9s %12s' % (
+                    res['rows'], page, fmt(r['p50_ms']), fmt(r['p99_ms']),
+                    fmt(r['ratio_p50_to_trivial'])))
+    if 'e2e' in m:
+        lines.append('\n2. end to end: POST -> webhook sink, 1 engine')
+        lines.append('%-8s %9s %7s %8s %12s %12s' % (
+            'rate/s', 'achieved', 'sent', 'arrived', 'p50 ms', 'p99 ms'))
+        for key, r in m['e2e'].items():
+            if not key.startswith('rate_'):
+                continue
+            lines.append('%-8s %9s %7s %8s %12s %12s' % (
+                key[5:], fmt(r['load']['achieved_rate']), fmt(r['sent']),
+                fmt(r['arrived']), fmt(r['post_to_sink']['p50_ms']),
+                fmt(r['post_to_sink']['p99_ms'])))
+    if 'fanout' in m:
+        lines.append('\n3. fan-out: webhook deliveries/s')
+        lines.append('%-8s %-6s %10s %10s %12s %10s' % (
+            'engines', 'dests', 'expected', 'delivered', 'deliv/s',
+            'per engine'))
+        for key, r in m['fanout'].items():
+            if not key.startswith('engines_'):
+                continue
+            parts = key.split('_')
+            lines.append('%-8s %-6s %10s %10s %12s %10s' % (
+                parts[1], parts[3], fmt(r['expected']), fmt(r['delivered']),
+                fmt(r['deliveries_per_s']), fmt(r['per_engine'])))
+    if 'memory' in m:
+        r = m['memory']
+        lines.append('\n5. memory: RSS (KiB) before/after %s notifications'
+                     % fmt(r['notifications']))
+        for who in ('api', 'engine'):
+            for pid, before in r['before_kib'][who].items():
+                lines.append('%-7s pid %-8s %10s -> %10s' % (
+                    who, pid, fmt(before), fmt(r['after_kib'][who].get(pid))))
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    stamp = time.strftime('%Y%m%d-%H%M%S')
+    output = args.output or 'bench-%s-%s.json' % (args.backend, stamp)
+    doc = run(args)
+    with open(output, 'w') as f:
+        json.dump(doc, f, indent=2, sort_keys=True)
+    print(table(doc))
+    print('\nJSON: %s' % output)
+    if not args.no_plot:
+        plot = args.plot or os.path.splitext(output)[0] + '.png'
+        try:
+            import plot as plot_mod
+            plot_mod.plot(doc, plot)
+            print('plot: %s' % plot)
+        except ImportError as e:
+            print('no plot (%s): pip install -r tools/bench/requirements.txt'
+                  % e)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

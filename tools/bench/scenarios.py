@@ -1,0 +1,295 @@
+"""The scenarios of the benchmark suite. Each takes a started Stack and a
+Settings and returns a JSON-able dict for one run."""
+
+import datetime
+import json
+import random
+import time
+import uuid
+
+import sqlalchemy as sa
+
+from notifier.db import models
+
+import harness
+import loadgen
+
+
+def _now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).strftime(
+        '%Y-%m-%dT%H:%M:%S.%f')
+
+
+def notification_request(tag, headers):
+    """make_request(i) for POST /v1/notifications with unique payloads."""
+    def make(i):
+        return ('POST', '/v1/notifications', {'notification': {
+            'type': 'PROCESS', 'hostname': 'bench-host-%d' % (i % 20),
+            'generated_time': _now_iso(),
+            'payload': {'event': 'STOPPED',
+                        'process_name': 'proc-%s-%d' % (tag, i)}}}, headers)
+    return make
+
+
+def _engine(stack):
+    return sa.create_engine(stack.database_url)
+
+
+def settle(stack, project=None):
+    """Mark what is still 'new' as finished, so that engines started later
+    do not spend their time on notifications of an earlier scenario."""
+    with _engine(stack).begin() as conn:
+        t = models.Notification.__table__
+        q = t.update().where(t.c.status == 'new')
+        if project:
+            q = q.where(t.c.project_id == project)
+        conn.execute(q.values(status='finished'))
+
+
+# 1. ingest
+
+def ingest(stack, s, run):
+    notifier, trivial = stack.start_apis()
+    out = {}
+    for conc in s.concurrency:
+        row = {}
+        targets = [('trivial', trivial), ('notifier', notifier)]
+        if run % 2:
+            targets.reverse()
+        for name, proc in targets:
+            tag = '%s-%d-%d-%s' % (name, run, conc, uuid.uuid4().hex[:6])
+            make = notification_request(tag, harness.HEADERS)
+            loadgen.closed_loop(  # warm-up, payloads of its own
+                proc.port, notification_request('w' + tag, harness.HEADERS),
+                conc, 2.0, 50)
+            row[name] = loadgen.closed_loop(
+                proc.port, make, conc, s.ingest_duration, s.ingest_max)
+        n, t = row['notifier'], row['trivial']
+        row['ratio_throughput'] = round(
+            n['throughput_rps'] / t['throughput_rps'], 4) \
+            if t['throughput_rps'] else None
+        out['c%d' % conc] = row
+    settle(stack, harness.PROJECT)
+    return out
+
+
+# 4. list scaling
+
+def seed(stack, rows, log):
+    """Bulk INSERTs of finished notifications until the bench project has
+    ``rows`` of them."""
+    t = models.Notification.__table__
+    engine = _engine(stack)
+    with engine.connect() as conn:
+        have = conn.execute(sa.select(sa.func.count()).select_from(t).where(
+            t.c.project_id == harness.LIST_PROJECT)).scalar()
+    missing = rows - have
+    if missing <= 0:
+        return have
+    t0 = time.monotonic()
+    base = datetime.datetime(2026, 1, 1)
+    batch = 10000
+    done = 0
+    rnd = random.Random(42)
+    while done < missing:
+        n = min(batch, missing - done)
+        values = []
+        for k in range(n):
+            i = have + done + k
+            ts = base + datetime.timedelta(seconds=i)
+            values.append({
+                'notification_uuid': str(uuid.uuid4()),
+                'project_id': harness.LIST_PROJECT, 'type': 'COMPUTE_HOST',
+                'hostname': 'seed-host-%d' % (i % 500),
+                'source_host_uuid': str(uuid.UUID(int=i % 500)),
+                'generated_time': base + datetime.timedelta(
+                    seconds=rnd.randrange(10 ** 7)),
+                'payload': {'event': 'STOPPED', 'host_status': 'UNKNOWN'},
+                'status': 'finished', 'request_id': None,
+                'created_at': ts, 'updated_at': ts})
+        with engine.begin() as conn:
+            conn.execute(t.insert(), values)
+        done += n
+    log('seeded %d rows in %.1fs (%.0f rows/s)' % (
+        missing, time.monotonic() - t0,
+        missing / (time.monotonic() - t0)))
+    return rows
+
+
+def list_scaling(stack, s, run, log):
+    notifier, trivial = stack.start_apis()
+    out = {}
+    baseline = loadgen.closed_loop(
+        trivial.port, lambda i: ('GET', '/v1/notifications?limit=100', None,
+                                 harness.LIST_HEADERS),
+        1, s.list_duration, s.list_requests)
+    out['trivial'] = baseline
+    for rows in s.list_rows:
+        t0 = time.monotonic()
+        seed(stack, rows, log)
+        seed_s = time.monotonic() - t0
+        t = models.Notification.__table__
+        with _engine(stack).connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(
+                t).where(t.c.project_id == harness.LIST_PROJECT)).scalar()
+            marker = conn.execute(
+                sa.select(t.c.notification_uuid).where(
+                    t.c.project_id == harness.LIST_PROJECT).order_by(
+                    t.c.id).offset(total // 2).limit(1)).scalar()
+        pages = {
+            'first': '/v1/notifications?limit=100',
+            'sorted': '/v1/notifications?limit=100&sort_key=generated_time'
+                      '&sort_dir=asc',
+            'marker': '/v1/notifications?limit=100&marker=%s' % marker,
+        }
+        res = {'rows': total, 'seed_s': round(seed_s, 1)}
+        for name, path in pages.items():
+            check = loadgen.Client(notifier.port)
+            status, body = check.request(
+                "GET", path, None, harness.LIST_HEADERS)
+            check.close()
+            got = len(json.loads(body).get('notifications', [])) \
+                if status == 200 else None
+            r = loadgen.closed_loop(
+                notifier.port,
+                lambda i, p=path: ('GET', p, None, harness.LIST_HEADERS),
+                1, s.list_duration, s.list_requests)
+            r['items'] = got
+            r['ratio_p50_to_trivial'] = round(
+                r['p50_ms'] / baseline['p50_ms'], 2) \
+                if r['p50_ms'] and baseline['p50_ms'] else None
+            res[name] = r
+        out['rows_%d' % rows] = res
+    return out
+
+
+# 2. end to end
+
+def _sink_latencies(sink, sent, path_prefix):
+    first = {}
+    for u, path, when in sink.snapshot():
+        if u in sent and path.startswith(path_prefix) and u not in first:
+            first[u] = when
+    return [first[u] - sent[u] for u in first]
+
+
+def _poster(sent):
+    def on_response(t0, payload):
+        try:
+            sent[json.loads(payload)['notification']['notification_uuid']] \
+                = t0
+        except (ValueError, KeyError):
+            pass
+    return on_response
+
+
+def end_to_end(stack, s, run, sink):
+    notifier, _ = stack.start_apis()
+    stack.start_engines(1)
+    out = {}
+    for rate in s.e2e_rates:
+        project = 'e2e%d%d%s' % (rate, run, uuid.uuid4().hex[:6])
+        path = '/e2e/%s' % project
+        stack.subscribe_webhooks(project, [sink.url + path])
+        headers = harness.headers_for(project)
+        sent = {}
+        load = loadgen.open_loop(
+            notifier.port, notification_request(project, headers), rate,
+            s.e2e_duration, threads=32, on_response=_poster(sent))
+        deadline = time.monotonic() + s.drain_timeout
+        while time.monotonic() < deadline:
+            if len(_sink_latencies(sink, sent, path)) >= len(sent):
+                break
+            time.sleep(0.2)
+        lat = _sink_latencies(sink, sent, path)
+        out['rate_%d' % rate] = {
+            'load': load, 'sent': len(sent), 'arrived': len(lat),
+            'post_to_sink': loadgen.summary_ms(lat)}
+        settle(stack, project)
+    return out
+
+
+# 3. fan-out
+
+def fan_out(stack, s, run, sink):
+    notifier, _ = stack.start_apis()
+    out = {}
+    for engines in s.fanout_engines:
+        stack.stop_engines()
+        stack.start_engines(engines)
+        for dests in s.fanout_destinations:
+            project = 'fan%d%d%d%s' % (engines, dests, run,
+                                       uuid.uuid4().hex[:6])
+            prefix = '/fan/%s/' % project
+            stack.subscribe_webhooks(
+                project, [sink.url + prefix + str(k) for k in range(dests)])
+            headers = harness.headers_for(project)
+            sent = {}
+            count = max(20, s.fanout_deliveries // dests)
+            t0 = time.monotonic()
+            loadgen.closed_loop(notifier.port,
+                                notification_request(project, headers), 4,
+                                s.drain_timeout, count,
+                                on_response=_poster(sent))
+            expected = len(sent) * dests
+            deadline = time.monotonic() + s.drain_timeout
+
+            def arrivals():
+                return [w for u, p, w in sink.snapshot()
+                        if p.startswith(prefix) and u in sent]
+            while time.monotonic() < deadline and \
+                    len(arrivals()) < expected:
+                time.sleep(0.2)
+            got = sorted(arrivals())
+            span = (got[-1] - t0) if got else None
+            rate = len(got) / span if span else None
+            out['engines_%d_dests_%d' % (engines, dests)] = {
+                'notifications': len(sent), 'expected': expected,
+                'delivered': len(got),
+                'window_s': round(span, 2) if span else None,
+                'deliveries_per_s': round(rate, 1) if rate else None,
+                'per_engine': round(rate / engines, 1) if rate else None}
+            settle(stack, project)
+    stack.stop_engines()
+    return out
+
+
+# 5. memory
+
+def _rss(process):
+    return {str(pid): harness.rss_kib(pid) for pid in harness.pids_of(process)}
+
+
+def memory(stack, s, run, sink):
+    notifier, _ = stack.start_apis()
+    engine = stack.start_engines(1)[0]
+    project = 'mem%d%s' % (run, uuid.uuid4().hex[:6])
+    prefix = '/mem/%s' % project
+    stack.subscribe_webhooks(project, [sink.url + prefix])
+    headers = harness.headers_for(project)
+    make = notification_request(project, headers)
+    loadgen.closed_loop(notifier.port,  # warm-up, payloads of its own
+                        notification_request('w' + project, headers), 4, 30,
+                        200)
+    before = {'api': _rss(notifier), 'engine': _rss(engine)}
+    sent = {}
+    load = loadgen.closed_loop(notifier.port, make, 8, s.memory_timeout,
+                               s.memory_notifications,
+                               on_response=_poster(sent))
+    deadline = time.monotonic() + s.drain_timeout
+    while time.monotonic() < deadline:
+        if sum(1 for u, p, w in sink.snapshot()
+               if p.startswith(prefix)) >= len(sent) + 200:
+            break
+        time.sleep(0.5)
+    after = {'api': _rss(notifier), 'engine': _rss(engine)}
+    settle(stack, project)
+    return {'notifications': load['requests'], 'before_kib': before,
+            'after_kib': after,
+            'api_worker_growth_kib': _growth(before['api'], after['api']),
+            'engine_growth_kib': _growth(before['engine'], after['engine'])}
+
+
+def _growth(before, after):
+    return {pid: (after.get(pid) or 0) - (before.get(pid) or 0)
+            for pid in before if before.get(pid) is not None}

@@ -15,10 +15,13 @@ opts = [
                     'sessions, HTTP requests) one engine has in flight.'),
     cfg.IntOpt('claim_lease',
                default=300, min=10,
-               help='Seconds an engine holds a notification it claimed. If '
-                    'the engine dies, another engine resumes the '
-                    'notification once the lease has expired. Keep it well '
-                    'above the slowest driver timeout.'),
+               help='Seconds an engine holds a notification it claimed. '
+                    'The engine extends the lease every third of it while '
+                    'it is still sending; if the engine dies, another '
+                    'engine resumes the notification once the lease has '
+                    'expired, without resending what was delivered. '
+                    'Shorter means faster recovery from a crashed engine, '
+                    'at the cost of more lease updates.'),
     cfg.IntOpt('recast_after',
                default=30, min=1,
                help='Seconds after which a notification still "new" is '

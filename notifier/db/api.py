@@ -405,6 +405,20 @@ def delivery_record_attempt(context, delivery_id, engine, started_at,
 
 
 @enginefacade.writer
+def notification_extend_lease(context, notification_id, engine, lease):
+    """Push the lease of a notification this engine holds ``lease`` seconds
+    ahead; False if the engine no longer holds it."""
+    n = models.Notification
+    now = timeutils.utcnow()
+    return bool(context.session.execute(
+        sa.update(n)
+        .where(n.id == notification_id, n.status == RUNNING,
+               n.claimed_by == engine)
+        .values(lease_until=now + _seconds(lease), updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount)
+
+
+@enginefacade.writer
 def notification_release(context, notification_id, engine, status,
                          next_attempt_at=None):
     """Set the outcome of a claimed notification and drop the lease.

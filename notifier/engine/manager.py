@@ -110,7 +110,7 @@ class EngineManager:
         event = views.notification(notification)
         futures = [self._send_pool.submit(self._attempt, context, d, event)
                    for d in due]
-        waiters.wait_for_all(futures)
+        self._wait_holding_lease(context, notification, futures)
         deliveries = db.deliveries_for_notification(context, notification.id)
         status, next_attempt_at = outcome(deliveries)
         if db.notification_release(context, notification.id, self.engine_id,
@@ -127,6 +127,20 @@ class EngineManager:
                         'outcome is left to that engine.',
                         notification.notification_uuid)
         return status
+
+    def _wait_holding_lease(self, context, notification, futures):
+        """Wait for the sends, extending the claim while they run, so that
+        a slow fan-out is not taken over (and sent twice) by another
+        engine; the lease still expires soon after this engine dies."""
+        lease = self.conf.engine.claim_lease
+        while waiters.wait_for_all(futures, timeout=lease / 3.0).not_done:
+            if not db.notification_extend_lease(
+                    context, notification.id, self.engine_id, lease):
+                LOG.warning('Lost the claim on notification %s while '
+                            'sending; finishing the sends in flight',
+                            notification.notification_uuid)
+                waiters.wait_for_all(futures)
+                return
 
     def _attempt(self, context, delivery, event):
         """One attempt of one delivery, recorded whatever happens."""

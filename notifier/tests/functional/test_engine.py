@@ -2,6 +2,7 @@
 
 import datetime
 import threading
+import time
 from unittest import mock
 
 import oslo_messaging as messaging
@@ -205,5 +206,42 @@ class TestRecovery(base.FunctionalTestCase):
         self.wait_for_status(created['id'], ['finished'])
         self.assertIsNone(engine.manager.process(created['id']))
         shown = self.wait_for_status(created['id'], ['finished'])
+        self.assertEqual(1, len(shown['recovery_workflow_details'][0][
+            'progress_details']))
+
+
+class SlowDriver(drivers_base.Driver):
+    """Takes ``delay`` seconds to deliver."""
+
+    def __init__(self, delay):
+        super().__init__(None)
+        self.delay = delay
+        self.calls = 0
+
+    def deliver(self, message, settings):
+        self.calls += 1
+        time.sleep(self.delay)
+        return drivers_base.Result(receipt='slow but fine')
+
+
+class TestLongFanOut(base.FunctionalTestCase):
+    start_engine = False
+
+    def test_lease_is_extended_while_sends_run(self):
+        # The send outlasts the lease; another engine must not take over.
+        self.flags(claim_lease=10, default_destinations=['slow'],
+                   group='engine')
+        driver = SlowDriver(delay=14)
+        self.useFixture(fixtures.Engine(self.conf, drivers={'slow': driver}))
+        created = self.api.post('/v1/notifications', base.notification_body(),
+                                status=202).json['notification']
+        self.wait_for_status(created['id'], ['running'])
+        time.sleep(11)  # past the first lease
+        other = self.useFixture(fixtures.Engine(self.conf,
+                                                drivers={'slow': driver}))
+        self.assertEqual(0, other.manager.run_periodic_tasks(),
+                         'the running notification is not up for grabs')
+        shown = self.wait_for_status(created['id'], ['finished'], timeout=20)
+        self.assertEqual(1, driver.calls)
         self.assertEqual(1, len(shown['recovery_workflow_details'][0][
             'progress_details']))

@@ -42,32 +42,38 @@ def _shorten(text, width=100):
     return text if len(text) <= width else text[:width - 3] + '...'
 
 
-def _describe(error, root, secrets=()):
+BODY = ('field', 'the request body')
+QUERY = ('query parameter', 'the query string')
+
+
+def _describe(error, root, secrets=(), where=BODY):
+    """The error in words; ``where`` names an item and the whole (a body's
+    fields, or a query string's parameters)."""
+    item, whole = where
     if error.absolute_path and error.absolute_path[0] in secrets:
         # Never echo a secret: name the field and the check it failed.
-        return 'Invalid input for field %s.%s (secret, not shown): it ' \
+        return 'Invalid input for %s %s.%s (secret, not shown): it ' \
             'fails the %s check of its schema.' % (
-                root, error.absolute_path[0], error.validator)
+                item, root, error.absolute_path[0], error.validator)
     message = _shorten(error.message, 120)
     path = '.'.join(str(p) for p in error.absolute_path)
     field = '%s.%s' % (root, path) if root and path else (path or root)
     if error.validator == 'additionalProperties':
-        return ('Invalid input in %s: %s; remove the unknown field.' % (
-            field or 'the request body', message))
+        return ('Invalid input in %s: %s; remove the unknown %s.' % (
+            field or whole, message, item))
     if error.validator == 'required':
-        return 'Missing field in %s: %s.' % (field or 'the request body',
-                                            message)
-    return 'Invalid input for field %s (value %s): %s.' % (
-        field or 'request body', _shorten(repr(error.instance), 80), message)
+        return 'Missing %s in %s: %s.' % (item, field or whole, message)
+    return 'Invalid input for %s %s (value %s): %s.' % (
+        item, field or whole, _shorten(repr(error.instance), 80), message)
 
 
-def validate(compiled, instance, root='', secrets=()):
+def validate(compiled, instance, root='', secrets=(), where=BODY):
     """Raise :class:`exception.ValidationError` for the best error; the
     values of the top-level fields named in ``secrets`` are never quoted."""
     error = jsonschema.exceptions.best_match(compiled.iter_errors(instance))
     if error is not None:
-        raise exception.ValidationError(detail=_describe(error, root,
-                                                         secrets))
+        raise exception.ValidationError(
+            detail=_describe(error, root, secrets, where))
 
 
 def json_body(req):
@@ -114,13 +120,7 @@ def query_params_schema(schema, min_version=None, max_version=None):
                         raise exception.ValidationError(
                             detail='Query parameter %s is given %d times; '
                                    'give it once.' % (name, len(value)))
-                error = jsonschema.exceptions.best_match(
-                    compiled.iter_errors(params))
-                if error is not None:
-                    raise exception.ValidationError(
-                        detail=_describe(error, '').replace(
-                            'field', 'query parameter').replace(
-                            'the request body', 'the query string'))
+                validate(compiled, params, where=QUERY)
             return f(req, *args, **kwargs)
         return wrapper
     return decorator

@@ -25,6 +25,8 @@ VERSIONS = [
             # alerts for the project that owns the host.
     '1.5',  # Destinations (with test send) and subscriptions; notification
             # show adds deliveries with their attempts.
+    '1.6',  # Templates (system defaults, project overrides, preview), the
+            # delivery ledger with resend, and destination health.
 ]
 MIN_VERSION = microversion_parse.parse_version_string(VERSIONS[0])
 MAX_VERSION = microversion_parse.parse_version_string(VERSIONS[-1])

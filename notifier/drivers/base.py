@@ -38,6 +38,14 @@ class Message:
     #: ``org.openstack.notifier.notification.COMPUTE_HOST``.
     event_type: str
     html: str | None = None
+    #: The template that rendered the message and its version, for the
+    #: delivery ledger; None for a message not rendered from a template.
+    template: str | None = None
+    template_version: int | None = None
+    #: Addressing a template sets for email: a dict with any of ``from``,
+    #: ``reply_to`` (strings), ``to``, ``cc``, ``bcc`` (lists of
+    #: addresses). A key that is absent keeps the destination's own.
+    addressing: dict | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +54,9 @@ class Result:
 
     #: The receipt, such as an SMTP reply or an HTTP status and id.
     receipt: str
+    #: Who received it, for the ledger: email addresses, a phone number,
+    #: a Slack channel, a URL without its query string. Never a secret.
+    recipients: tuple = ()
 
 
 class Driver(metaclass=abc.ABCMeta):

@@ -126,3 +126,83 @@ class RetryableDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     retryable = False
+
+
+class DestinationGone(PermanentDeliveryError):
+    """The receiver says the endpoint is gone for good (HTTP 410): the
+    engine disables the destination (see notifier.engine.health)."""
+
+
+# Identity (Keystone look-ups) and templates
+
+
+class IdentityError(NotifierException):
+    """Keystone could not answer a look-up; it may work later."""
+
+    msg_fmt = 'Keystone could not be asked: %(reason)s'
+
+
+class IdentityNotConfigured(IdentityError):
+    msg_fmt = ('No Keystone service user is configured, so project admins '
+               'and users cannot be looked up. Set auth_type and the '
+               'credentials in the [service_user] section of the '
+               'configuration (or address "specified" recipients).')
+
+
+class IdentityUnavailable(IdentityError):
+    msg_fmt = ('Keystone could not be asked for users or projects: '
+               '%(reason)s. Check the [service_user] options and that '
+               'Keystone is reachable; deliveries that need it are retried.')
+
+
+# Direct messages and broadcasts
+
+
+class MessageNotFound(NotFound):
+    msg_fmt = 'No message with id %(id)s was found in your project.'
+
+
+class BroadcastNotFound(NotFound):
+    msg_fmt = 'No broadcast with id %(id)s was found in your project.'
+
+
+class ChildProjectNotFound(NotFound):
+    msg_fmt = ('Project %(id)s is not a child project of your project '
+               '%(parent)s; give the id of one of its child projects as '
+               'recipient_id, or none to send to all of them.')
+
+
+# The delivery ledger, resend and re-processing
+
+
+class DeliveryNotFound(NotFound):
+    msg_fmt = 'No delivery with id %(id)s was found in your project.'
+
+
+class DeliveryNotResendable(Conflict):
+    msg_fmt = ('Delivery %(id)s is %(status)s and cannot be resent: only a '
+               'failed delivery can. %(hint)s')
+
+
+class NotificationBusy(Conflict):
+    msg_fmt = ('Notification %(id)s is %(status)s: an engine is working on '
+               'it. Try again when it is no longer new or running.')
+
+
+class NotificationNotReprocessable(Conflict):
+    msg_fmt = ('Notification %(id)s is %(status)s; only a failed or ignored '
+               'notification can be re-processed. %(hint)s')
+
+
+class TemplateNotFound(NotFound):
+    msg_fmt = ('There is no template %(id)s; the templates are: '
+               '%(available)s.')
+
+
+class TemplateNotOverridden(NotFound):
+    msg_fmt = ('Template %(id)s has no %(scope)s to remove; the default '
+               'already applies.')
+
+
+class TemplateInvalid(Invalid):
+    msg_fmt = 'The %(what)s of the template is not valid: %(reason)s.'

@@ -70,6 +70,27 @@ def delivery(d):
     }
 
 
+def ledger_delivery(d):
+    """A delivery in the ledger (1.6): the view a notification embeds,
+    plus whose it is, what was rendered for it, who received it and the
+    template used."""
+    body = delivery(d)
+    body.update({
+        'notification_id': (d.notification.notification_uuid
+                            if d.notification_id is not None else None),
+        'message_id': d.message.uuid if d.message_id is not None else None,
+        'project_id': d.project_id,
+        'subject': d.subject,
+        'text': d.text_body,
+        'html': d.html_body,
+        'recipients': list(d.recipients or []),
+        'template': d.template,
+        'template_version': d.template_version,
+        'last_attempt_at': isotime(d.last_attempt_at),
+    })
+    return body
+
+
 def _workflow_state(d):
     if d.status == 'delivered':
         return 'SUCCESS'

@@ -27,6 +27,8 @@ VERSIONS = [
             # show adds deliveries with their attempts.
     '1.6',  # Templates (system defaults, project overrides, preview), the
             # delivery ledger with resend, and destination health.
+    '1.7',  # Direct messages (/v1/messages: Slack, email, a destination or
+            # the fallback media) and broadcasts to child projects.
 ]
 MIN_VERSION = microversion_parse.parse_version_string(VERSIONS[0])
 MAX_VERSION = microversion_parse.parse_version_string(VERSIONS[-1])

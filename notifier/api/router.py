@@ -3,11 +3,15 @@
 import routes
 import webob.exc
 
+from notifier.api.handlers import broadcasts
+from notifier.api.handlers import deliveries
 from notifier.api.handlers import destinations
 from notifier.api.handlers import hosts
+from notifier.api.handlers import messages
 from notifier.api.handlers import notifications
 from notifier.api.handlers import root
 from notifier.api.handlers import subscriptions
+from notifier.api.handlers import templates
 from notifier.api import microversion
 from notifier.api import wsgi
 
@@ -20,6 +24,9 @@ ROUTES = {
     },
     '/v1/notifications/{notification_id}': {
         'GET': notifications.show_notification,
+    },
+    '/v1/notifications/{notification_id}/reprocess': {
+        'POST': notifications.reprocess_notification,
     },
     '/v1/hosts': {
         'GET': hosts.list_hosts,
@@ -50,6 +57,45 @@ ROUTES = {
         'GET': subscriptions.show_subscription,
         'PUT': subscriptions.update_subscription,
         'DELETE': subscriptions.delete_subscription,
+    },
+    '/v1/templates': {
+        'GET': templates.list_templates,
+    },
+    '/v1/templates/{template_id}': {
+        'GET': templates.show_template,
+        'PUT': templates.update_template,
+        'POST': templates.upload_template_body,
+        'DELETE': templates.delete_template,
+    },
+    '/v1/templates/{template_id}/preview': {
+        'POST': templates.preview_template,
+    },
+    '/v1/deliveries': {
+        'GET': deliveries.list_deliveries,
+    },
+    '/v1/deliveries/{delivery_id}': {
+        'GET': deliveries.show_delivery,
+    },
+    '/v1/deliveries/{delivery_id}/resend': {
+        'POST': deliveries.resend_delivery,
+    },
+    '/v1/messages': {
+        'POST': messages.send_message,
+    },
+    '/v1/messages/slack': {
+        'POST': messages.send_slack_message,
+    },
+    '/v1/messages/email': {
+        'POST': messages.send_email_message,
+    },
+    '/v1/messages/{message_id}': {
+        'GET': messages.show_message,
+    },
+    '/v1/broadcasts': {
+        'POST': broadcasts.create_broadcast,
+    },
+    '/v1/broadcasts/{broadcast_id}': {
+        'GET': broadcasts.show_broadcast,
     },
 }
 

@@ -10,6 +10,7 @@ traceback.
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
+from sqlalchemy import exc as sa_exc
 import webob
 import webob.dec
 import webob.exc
@@ -36,6 +37,7 @@ STATUS_FOR = [
     (exception.Conflict, 409),
     (db_exc.DBConnectionError, 503),
     (crypto.SecretsUnreadable, 503),
+    (exception.IdentityError, 503),
 ]
 
 
@@ -58,7 +60,27 @@ def fault(req, status, message):
     return response
 
 
+# Refusals of a new connection by a database server at its connection
+# limit (MySQL/MariaDB error 1040, PostgreSQL SQLSTATE 53300): the request
+# changed nothing and may be retried, like when the server is down.
+_TOO_MANY_CONNECTIONS = (1040, '53300')
+
+
+def _database_unavailable(error):
+    if isinstance(error, db_exc.DBConnectionError):
+        return True
+    orig = getattr(error, 'orig', None)
+    if not isinstance(error, (sa_exc.OperationalError,
+                              db_exc.DBError)) or orig is None:
+        return False
+    code = getattr(orig, 'pgcode', None) or (orig.args[0] if orig.args
+                                             else None)
+    return code in _TOO_MANY_CONNECTIONS
+
+
 def _status_for(error):
+    if _database_unavailable(error):
+        return 503
     for cls, status in STATUS_FOR:
         if isinstance(error, cls):
             return status
@@ -85,7 +107,7 @@ class Handler(webob.dec.wsgify):
                                  'request. Report the request id to the '
                                  'operator, who can find it in the log.')
             else:
-                if isinstance(e, db_exc.DBConnectionError):
+                if _database_unavailable(e):
                     LOG.error('Database unreachable while handling '
                               '%(method)s %(path)s: %(error)s',
                               {'method': req.method, 'path': req.path,

@@ -12,9 +12,12 @@ from notifier.conf import api
 from notifier.conf import default
 from notifier.conf import drivers
 from notifier.conf import engine
+from notifier.conf import messages
 from notifier.conf import secrets
+from notifier.conf import service_user
 
 CONF = cfg.CONF
 
-for _module in (default, api, engine, drivers, secrets):
+for _module in (default, api, engine, drivers, secrets, service_user,
+                messages):
     _module.register_opts(CONF)

@@ -55,6 +55,27 @@ opts = [
     cfg.FloatOpt('retry_max_delay',
                  default=600.0, min=0.0,
                  help='Longest wait between two attempts of one delivery.'),
+    cfg.IntOpt('breaker_threshold',
+               default=5, min=0,
+               help='Consecutive transient failures (connection errors, '
+                    'timeouts, HTTP 408/429/5xx, SMTP 4xx) after which a '
+                    'destination is paused: its deliveries wait, without '
+                    'using an attempt or an engine thread, until '
+                    'breaker_pause has passed; then one probe delivery '
+                    'goes, and its success resumes the destination while '
+                    'its failure pauses it again for twice as long. 0 '
+                    'turns the circuit breaker off.'),
+    cfg.FloatOpt('breaker_pause',
+                 default=60.0, min=1.0,
+                 help='Seconds a destination stays paused the first time '
+                      'the circuit breaker opens (see breaker_threshold). '
+                      'Each failed probe doubles it, up to '
+                      'breaker_max_pause.'),
+    cfg.FloatOpt('breaker_max_pause',
+                 default=1800.0, min=1.0,
+                 help='Longest pause of a destination whose probes keep '
+                      'failing. Deliveries still expire after '
+                      'notification_max_age.'),
     cfg.ListOpt('default_destinations',
                 default=['log'],
                 help='Media every notification is delivered to in addition '

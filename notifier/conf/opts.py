@@ -9,9 +9,12 @@ from notifier.conf import api
 from notifier.conf import default
 from notifier.conf import drivers
 from notifier.conf import engine
+from notifier.conf import messages
 from notifier.conf import secrets
+from notifier.conf import service_user
 
-_MODULES = (default, api, engine, drivers, secrets)
+_MODULES = (default, api, engine, drivers, secrets, service_user,
+            messages)
 SQLITE_DEFAULT = 'sqlite:///$state_path/notifier.sqlite'
 
 

@@ -44,7 +44,8 @@ class Message:
     template_version: int | None = None
     #: Addressing a template sets for email: a dict with any of ``from``,
     #: ``reply_to`` (strings), ``to``, ``cc``, ``bcc`` (lists of
-    #: addresses). A key that is absent keeps the destination's own.
+    #: addresses), ``charset`` (a body charset other than utf-8). A key
+    #: that is absent keeps the destination's own.
     addressing: dict | None = None
 
 

@@ -6,7 +6,15 @@ Each delivery is one SMTP session: text/plain, or multipart/alternative with
 text/html when the message has an HTML body; a ``Message-ID`` made from the
 delivery id, so that a retried delivery is recognisably the same mail; the
 server's reply to the message data (``250 2.0.0 Ok: queued as ...``) is the
-receipt.
+receipt, and the envelope recipients the server accepted are the result's
+``recipients``.
+
+A message's template may address it (``Message.addressing``): ``to``
+replaces the destination's own recipients, ``cc`` and ``bcc`` add some (Bcc
+only in the envelope), ``from`` becomes the From header and ``reply_to`` the
+Reply-To header. The envelope sender stays ``[driver_email] from_address``
+(bounces come back to the service) and, when the From header differs, it is
+the Sender header, as RFC 5322 asks when the author is not the sender.
 
 SMTP 4xx replies, timeouts and lost connections are transient; 5xx replies
 and refused recipients are permanent. Failures of the service's own set-up
@@ -113,17 +121,35 @@ class Mailer:
                                              addr_spec=wire),
                 wire, validated.ascii_domain)
 
-    def build(self, message, recipients, html=True):
+    def build(self, message, recipients, html=True, cc=(), author=None,
+              reply_to=None, charset=None):
         """The :class:`email.message.EmailMessage` for ``message``.
 
+        ``recipients`` and ``cc`` are the To and Cc headers; ``author``
+        (an address, possibly with a display name) the From header instead
+        of the service's sender, which then becomes the Sender header.
         Header values are single lines: the subject's line breaks become
         spaces, and the policy refuses any CR or LF left in a header.
         """
         header_from, _, domain = self._sender()
         mime = email.message.EmailMessage(policy=email.policy.SMTP)
-        mime['From'] = header_from
-        mime['To'] = [email.headerregistry.Address(addr_spec=r)
-                      for r in recipients]
+        if author:
+            author = _header_address(author)
+            mime['From'] = author
+            if author.addr_spec.lower() != header_from.addr_spec.lower():
+                mime['Sender'] = header_from
+        else:
+            mime['From'] = header_from
+        if reply_to:
+            mime['Reply-To'] = _header_address(reply_to)
+        if recipients:
+            mime['To'] = [email.headerregistry.Address(addr_spec=r)
+                          for r in recipients]
+        else:
+            mime['To'] = email.headerregistry.Group('undisclosed-recipients')
+        if cc:
+            mime['Cc'] = [email.headerregistry.Address(addr_spec=r)
+                          for r in cc]
         mime['Subject'] = one_line(message.subject)
         mime['Date'] = email.utils.format_datetime(
             datetime.datetime.now(datetime.timezone.utc))
@@ -131,15 +157,20 @@ class Mailer:
                                           domain or 'notifier')
         # RFC 3834: no vacation replies or other auto-answers, please.
         mime['Auto-Submitted'] = 'auto-generated'
-        mime.set_content(message.text)
+        charset = _charset(charset, message.text, message.html)
+        mime.set_content(message.text, charset=charset)
         if html and message.html:
-            mime.add_alternative(message.html, subtype='html')
+            mime.add_alternative(message.html, subtype='html',
+                                 charset=charset)
         return mime
 
-    def send(self, message, recipients, html=True):
-        """Mail ``message`` to ``recipients`` in one SMTP session.
+    def send(self, message, recipients, html=True, cc=(), bcc=(),
+             author=None, reply_to=None, charset=None):
+        """Mail ``message`` to ``recipients`` (To), ``cc`` and ``bcc`` in
+        one SMTP session; see :meth:`build` for ``author``.
 
         :returns: :class:`base.Result` with the server's reply to the data
+                  and the envelope recipients it accepted
         :raises: :class:`exception.RetryableDeliveryError`,
                  :class:`exception.PermanentDeliveryError`
         """
@@ -148,18 +179,28 @@ class Mailer:
         except exception.Invalid as e:
             raise exception.PermanentDeliveryError(str(e))
         server = '%s:%d' % (self._opts.smtp_host, self._opts.smtp_port)
-        wire, utf8 = [], False
-        for recipient in recipients:
-            try:
-                address, needs = _wire_address(recipient)
-            except email_validator.EmailNotValidError as e:
-                raise exception.PermanentDeliveryError(
-                    'Not mailed: the recipient %r is not a valid address: '
-                    '%s' % (recipient, e))
-            wire.append(address)
-            utf8 = utf8 or needs
+        headers, wire, utf8 = {'to': [], 'cc': []}, [], False
+        for field, addresses in (('to', recipients), ('cc', cc),
+                                 ('bcc', bcc)):
+            for recipient in addresses:
+                try:
+                    address, needs = _wire_address(recipient)
+                except email_validator.EmailNotValidError as e:
+                    raise exception.PermanentDeliveryError(
+                        'Not mailed: the recipient %r is not a valid '
+                        'address: %s' % (recipient, e))
+                if field in headers:
+                    headers[field].append(address)
+                if address.lower() not in (w.lower() for w in wire):
+                    wire.append(address)
+                utf8 = utf8 or needs
+        if not wire:
+            raise exception.PermanentDeliveryError(
+                'Not mailed: the message has no recipient.')
         _, sender, _ = self._sender()
-        mime = self.build(message, wire, html=html)
+        mime = self.build(message, headers['to'], html=html,
+                          cc=headers['cc'], author=author, reply_to=reply_to,
+                          charset=charset)
         try:
             smtp = self._connect()
             try:
@@ -262,7 +303,34 @@ class Mailer:
                         'others.', {'id': mime['Message-ID'],
                                     'ok': len(accepted),
                                     'n': len(recipients), 'server': server})
-        return base.Result(receipt=receipt)
+        return base.Result(receipt=receipt, recipients=tuple(accepted))
+
+
+def _header_address(value):
+    """The header Address of "Name <a@b.example>" or "a@b.example"."""
+    name, address = email.utils.parseaddr(value)
+    try:
+        wire, _ = _wire_address(address)
+    except email_validator.EmailNotValidError as e:
+        raise exception.PermanentDeliveryError(
+            'Not mailed: the template\'s address %r is not valid: %s' % (
+                value, e))
+    return email.headerregistry.Address(display_name=one_line(name),
+                                        addr_spec=wire)
+
+
+def _charset(charset, *texts):
+    """The template's charset if it can encode the message, else UTF-8."""
+    if not charset:
+        return 'utf-8'
+    try:
+        for text in texts:
+            (text or '').encode(charset)
+    except (LookupError, UnicodeError):
+        LOG.warning('The message cannot be encoded in the template\'s '
+                    'charset %s; sending it in UTF-8', charset)
+        return 'utf-8'
+    return charset
 
 
 def _reply_text(reply):
@@ -345,9 +413,17 @@ class EmailDriver(base.Driver):
         return {'email_addresses': addresses}
 
     def deliver(self, message, settings):
+        addressing = message.addressing or {}
         recipients = settings.get('email_addresses') or [
             a for a in [settings.get('email_address')] if a]
-        if not recipients:
+        if 'to' in addressing:  # the template replaces the destination's
+            recipients = addressing['to']
+        cc, bcc = addressing.get('cc') or (), addressing.get('bcc') or ()
+        if not (recipients or cc or bcc):
             raise exception.PermanentDeliveryError(
                 'Not mailed: the destination has no email_address.')
-        return self.mailer.send(message, recipients)
+        return self.mailer.send(
+            message, recipients, cc=cc, bcc=bcc,
+            author=addressing.get('from'),
+            reply_to=addressing.get('reply_to'),
+            charset=addressing.get('charset'))

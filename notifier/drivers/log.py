@@ -23,4 +23,5 @@ class LogDriver(base.Driver):
                  'id': message.event.get('notification_uuid'),
                  'delivery': message.delivery_id,
                  'subject': message.subject})
-        return base.Result(receipt='logged at %s' % self.conf.driver_log.level)
+        return base.Result(receipt='logged at %s' % self.conf.driver_log.level,
+                           recipients=('engine log',))

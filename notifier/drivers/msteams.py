@@ -9,6 +9,7 @@ Adaptive Card (version 1.4): the subject in bold, then the text.
 Retry-After when given; any other answer is permanent.
 """
 
+import dataclasses
 
 from notifier.drivers import base
 from notifier.drivers import net
@@ -75,9 +76,12 @@ class MSTeamsDriver(base.Driver):
 
     def deliver(self, message, settings):
         url = settings['webhook_url']
-        return net.post(self.conf, self._http, url, 'Teams workflow',
-                        self.conf.driver_msteams.timeout,
-                        json=adaptive_card_message(message))
+        result = net.post(self.conf, self._http, url, 'Teams workflow',
+                          self.conf.driver_msteams.timeout,
+                          json=adaptive_card_message(message))
+        # The path is the workflow's credential: only the host is shown.
+        return dataclasses.replace(
+            result, recipients=(net.public_url(url, path=False),))
 
     def close(self):
         self._http.close()

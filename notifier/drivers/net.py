@@ -103,6 +103,20 @@ def host_of(url):
     return '%s:%s' % (host, port) if port else host
 
 
+def public_url(url, path=True):
+    """What the ledger may show of ``url`` as a delivery's recipient: its
+    scheme, host and port, and its path if ``path`` (not for Slack or
+    Teams webhooks, whose path is their token); never the user and
+    password nor the query string, which can hold a token. None if it
+    has no host."""
+    host = host_of(url)
+    if host is None:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(
+        (parts.scheme, host, parts.path if path else '', '', ''))
+
+
 def _url_problem(conf, url):
     """What is wrong with ``url`` for a delivery, or None.
 
@@ -373,7 +387,7 @@ def post(conf, http, url, what, timeout, hidden=(), **kwargs):
                 if retry_after is not None else ''),
             retry_after=retry_after, receipt=receipt)
     if status == 410:
-        raise exception.PermanentDeliveryError(
+        raise exception.DestinationGone(
             'The %s at %s: the endpoint is gone; the destination needs a new '
             'URL.' % (what, detail), receipt=receipt)
     if 300 <= status < 400:

@@ -13,7 +13,9 @@ Slack's own transient errors, 5xx answers and network failures; every other
 error (``channel_not_found``, ``invalid_auth``, ...) is permanent.
 """
 
+import dataclasses
 import http.client
+
 import slack_sdk
 from slack_sdk import errors as slack_errors
 
@@ -123,8 +125,11 @@ class SlackDriver(base.Driver):
         text = slack_text(message)
         url = settings.get('webhook_url')
         if url:
-            return net.post(self.conf, self._http, url, 'Slack webhook',
-                            self._opts.timeout, json={'text': text})
+            result = net.post(self.conf, self._http, url, 'Slack webhook',
+                              self._opts.timeout, json={'text': text})
+            # The path is the webhook's credential: only the host is shown.
+            return dataclasses.replace(
+                result, recipients=(net.public_url(url, path=False),))
         return self._post_message(
             settings.get('channel') or self._opts.default_channel, text)
 
@@ -162,7 +167,8 @@ class SlackDriver(base.Driver):
                     server, email_driver.one_line(str(reason), 200) or
                     type(reason).__name__))
         return base.Result(receipt='ok ts=%s channel=%s' % (
-            response.get('ts'), response.get('channel')))
+            response.get('ts'), response.get('channel')),
+            recipients=(channel,))
 
     @staticmethod
     def _api_error(channel, response):

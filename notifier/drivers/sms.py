@@ -98,4 +98,6 @@ class SMSDriver(base.Driver):
             raise exception.PermanentDeliveryError('SMS not sent: %s' % e)
         recipient = gateway_recipient(self.conf.driver_sms.gateway_address,
                                       number)
-        return self.mailer.send(message, [recipient], html=False)
+        sent = self.mailer.send(message, [recipient], html=False)
+        # The ledger names the phone number, not the gateway's address.
+        return base.Result(receipt=sent.receipt, recipients=(number,))

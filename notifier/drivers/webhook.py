@@ -25,6 +25,7 @@ A destination may add:
 
 import base64
 import binascii
+import dataclasses
 import datetime
 import hashlib
 import hmac
@@ -224,11 +225,13 @@ class WebhookDriver(base.Driver):
             raise exception.PermanentDeliveryError(
                 'Not delivered: the destination\'s signing_secret is not '
                 'usable: %s.' % e)
-        return net.post(self.conf, self._http, settings['url'], 'webhook',
-                        self._opts.timeout,
-                        hidden=(settings.get('auth_token'),
-                                settings.get('signing_secret')),
-                        headers=headers, data=body)
+        result = net.post(self.conf, self._http, settings['url'],
+                          'webhook', self._opts.timeout,
+                          hidden=(settings.get('auth_token'),
+                                  settings.get('signing_secret')),
+                          headers=headers, data=body)
+        return dataclasses.replace(
+            result, recipients=(net.public_url(settings['url']),))
 
     def close(self):
         self._http.close()

@@ -23,7 +23,10 @@ from oslo_utils import timeutils
 from notifier import context as notifier_context
 from notifier import crypto
 from notifier.db import api as db
+from notifier.db import models
 from notifier.drivers import base as drivers_base
+from notifier.engine import health
+from notifier.engine import messages
 from notifier.engine import routing
 from notifier import exception
 from notifier import rendering
@@ -57,13 +60,14 @@ def outcome(deliveries):
 class EngineManager:
     """The RPC endpoint on topic ``notifier-engine``; see rpcapi."""
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, conf, drivers=None):
         self.conf = conf
         # Unique per process: several engines may run on one host.
         self.engine_id = '%s:%d' % (conf.host, os.getpid())
         self.drivers = drivers_base.DriverManager(conf, drivers=drivers)
+        self.health = health.Breaker(conf)
         self._send_pool = futurist.ThreadPoolExecutor(
             max_workers=conf.engine.delivery_threads)
         self._resume_pool = futurist.ThreadPoolExecutor(
@@ -74,6 +78,10 @@ class EngineManager:
 
     def process_notification(self, ctxt, notification_id):
         self.process(notification_id, request_id=ctxt.get('request_id'))
+
+    def process_message(self, ctxt, message_id):
+        self.process_message_id(message_id,
+                                request_id=ctxt.get('request_id'))
 
     # The work
 
@@ -107,6 +115,7 @@ class EngineManager:
         now = timeutils.utcnow()
         due = [d for d in deliveries if d.status == db.PENDING and
                (d.next_attempt_at is None or d.next_attempt_at <= now)]
+        due = self.health.admit(context, due)  # paused ones wait
         event = views.notification(notification)
         futures = [self._send_pool.submit(self._attempt, context, d, event)
                    for d in due]
@@ -128,35 +137,46 @@ class EngineManager:
                         notification.notification_uuid)
         return status
 
-    def _wait_holding_lease(self, context, notification, futures):
+    def _wait_holding_lease(self, context, notification, futures,
+                            model=models.Notification):
         """Wait for the sends, extending the claim while they run, so that
         a slow fan-out is not taken over (and sent twice) by another
         engine; the lease still expires soon after this engine dies."""
         lease = self.conf.engine.claim_lease
         while waiters.wait_for_all(futures, timeout=lease / 3.0).not_done:
             if not db.notification_extend_lease(
-                    context, notification.id, self.engine_id, lease):
-                LOG.warning('Lost the claim on notification %s while '
-                            'sending; finishing the sends in flight',
-                            notification.notification_uuid)
+                    context, notification.id, self.engine_id, lease,
+                    model=model):
+                LOG.warning('Lost the claim on %s %s while sending; '
+                            'finishing the sends in flight',
+                            model.__tablename__[:-1],
+                            getattr(notification, 'notification_uuid',
+                                    None) or notification.uuid)
                 waiters.wait_for_all(futures)
                 return
 
-    def _attempt(self, context, delivery, event):
+    def _attempt(self, context, delivery, event, content=None):
         """One attempt of one delivery, recorded whatever happens."""
         context.update_store()  # log lines carry the request id
         attempt = delivery.attempts + 1
         started_at = timeutils.utcnow()
         start = time.monotonic()
-        receipt = error = next_attempt_at = None
+        receipt = error = next_attempt_at = message = failure = None
+        recipients = ()
         try:
             driver = self.drivers.get(delivery.medium)
-            settings = self._settings(context, delivery)
-            message = rendering.render_notification(event, delivery.uuid)
-            receipt = driver.deliver(message, settings).receipt
+            if content is not None:  # a message: see _process_message
+                message, settings = content(context, delivery)
+            else:
+                settings = self._settings(context, delivery)
+                message = rendering.render_notification(
+                    event, delivery.uuid, context=context, conf=self.conf,
+                    medium=delivery.medium)
+            sent = driver.deliver(message, settings)
+            receipt, recipients = sent.receipt, sent.recipients
             status, result = db.DELIVERED, 'delivered'
         except exception.DeliveryError as e:
-            receipt, error = e.receipt, str(e)
+            receipt, error, failure = e.receipt, str(e), e
             retry = e.retryable and attempt < self.conf.engine.max_attempts
             status, result = (db.PENDING, 'retry') if retry else (
                 db.FAILED, 'failed')
@@ -183,7 +203,8 @@ class EngineManager:
             db.delivery_record_attempt(
                 context, delivery.id, self.engine_id, started_at, latency_ms,
                 result, status, receipt=receipt, error=error,
-                next_attempt_at=next_attempt_at)
+                next_attempt_at=next_attempt_at, message=message,
+                recipients=recipients)
         except Exception:
             LOG.exception('Could not record attempt %(n)d of delivery '
                           '%(uuid)s (%(result)s); the notification is '
@@ -192,6 +213,7 @@ class EngineManager:
                           {'n': attempt, 'uuid': delivery.uuid,
                            'result': result})
             return
+        self.health.record(context, delivery, status, failure)
         log = LOG.info if status == db.DELIVERED else LOG.warning
         log('Delivery %(uuid)s (%(target)s) attempt %(n)d: %(result)s '
             'after %(ms).1f ms%(why)s',
@@ -221,6 +243,161 @@ class EngineManager:
             raise exception.RetryableDeliveryError(str(e))
         return settings
 
+    # Direct messages and broadcasts: the same claim, lease, deliveries,
+    # attempts and retries as notifications, with the content the caller
+    # gave (see notifier.engine.messages).
+
+    def process_message_id(self, message_id, request_id=None):
+        """Claim one message or broadcast and deliver what it still
+        needs."""
+        context = notifier_context.get_admin_context(request_id)
+        message = db.notification_claim(
+            context, message_id, self.engine_id,
+            self.conf.engine.claim_lease, model=models.Message)
+        if message is None:
+            LOG.debug('Message %s is not claimable (taken by another '
+                      'engine, or nothing to do)', message_id)
+            return None
+        if not request_id and message.request_id:
+            context = notifier_context.get_admin_context(message.request_id)
+        try:
+            return self._process_message(context, message)
+        except Exception:
+            LOG.exception('Processing %(kind)s %(uuid)s failed; it stays '
+                          'claimed and is resumed after its lease '
+                          '([engine] claim_lease) expires.',
+                          {'kind': message.kind, 'uuid': message.uuid})
+            return None
+
+    def _resolve(self, context, message):
+        """Resolve a broadcast's recipients once; False (and the message
+        released to retry later) if Keystone cannot answer now."""
+        try:
+            recipients = messages.resolve_recipients(self.conf, message)
+        except exception.IdentityError as e:
+            retry_at = timeutils.utcnow() + datetime.timedelta(
+                seconds=backoff(self.conf, 1))
+            LOG.warning('Broadcast %(uuid)s: recipients not resolved '
+                        '(%(error)s); retrying at %(at)s',
+                        {'uuid': message.uuid, 'error': e, 'at': retry_at})
+            db.notification_release(context, message.id, self.engine_id,
+                                    db.ERROR, retry_at, model=models.Message)
+            return False
+        db.message_set_recipients(context, message.id, self.engine_id,
+                                  recipients)
+        message.recipients = recipients
+        LOG.info('Broadcast %(uuid)s goes to %(n)d recipients',
+                 {'uuid': message.uuid, 'n': len(recipients)})
+        return True
+
+    def _message_content(self, message):
+        def content(context, delivery):
+            result, settings = messages.content(context, self.conf,
+                                                message, delivery)
+            if settings is None:
+                settings = self._settings(context, delivery)
+            return result, settings
+        return content
+
+    def _process_message(self, context, message):
+        if message.kind == messages.BROADCAST and message.recipients is None:
+            if not self._resolve(context, message):
+                return db.ERROR
+        destination = None
+        if message.medium == messages.DESTINATION:
+            try:
+                destination = db.destination_get(
+                    context, message.request['destination_id'],
+                    project_id=message.project_id)
+            except exception.DestinationNotFound:
+                LOG.warning('Message %s: its destination was deleted; '
+                            'nothing to deliver', message.uuid)
+        content = self._message_content(message)
+        fallback = message.medium == messages.ANY
+        while True:
+            deliveries = db.deliveries_for_notification(
+                context, message.id, model=models.Message)
+            failed = {d.target for d in deliveries if d.status == db.FAILED}
+            deliveries = db.deliveries_ensure(
+                context, message.id,
+                messages.targets(self.conf, context, message, destination,
+                                 failed), model=models.Message)
+            now = timeutils.utcnow()
+            due = [d for d in deliveries if d.status == db.PENDING and
+                   (d.next_attempt_at is None or d.next_attempt_at <= now)]
+            due = self.health.admit(context, due)  # paused ones wait
+            futures = [self._send_pool.submit(self._attempt, context, d,
+                                              None, content) for d in due]
+            self._wait_holding_lease(context, message, futures,
+                                     model=models.Message)
+            if not fallback or not self._fall_back(context, message):
+                break
+        deliveries = db.deliveries_for_notification(context, message.id,
+                                                    model=models.Message)
+        status, next_attempt_at = outcome(deliveries)
+        if fallback and any(d.status == db.DELIVERED for d in deliveries):
+            # One medium of the fallback list delivered: that is success.
+            status, next_attempt_at = db.FINISHED, None
+        if db.notification_release(context, message.id, self.engine_id,
+                                   status, next_attempt_at,
+                                   model=models.Message):
+            LOG.info('%(kind)s %(uuid)s is %(status)s: %(ok)d of %(n)d '
+                     'deliveries done',
+                     {'kind': message.kind.capitalize(),
+                      'uuid': message.uuid, 'status': status,
+                      'n': len(deliveries),
+                      'ok': sum(d.status == db.DELIVERED
+                                for d in deliveries)})
+        return status
+
+    def _fall_back(self, context, message):
+        """Whether the next medium of the fallback list should be tried
+        now: the current one failed, or has used its
+        ``[messages] fallback_attempts`` and another medium is left."""
+        deliveries = db.deliveries_for_notification(
+            context, message.id, model=models.Message)
+        if not deliveries:
+            return False
+        current = deliveries[-1]
+        if current.status == db.DELIVERED:
+            return False
+        media = messages.configured_media(self.conf, message.request)
+        tried = {d.target for d in deliveries}
+        left = ['fallback:%s' % m for m in media
+                if 'fallback:%s' % m not in tried]
+        if not left:
+            return False
+        if current.status == db.PENDING:
+            if current.attempts < self.conf.messages.fallback_attempts:
+                return False
+            db.delivery_give_up(
+                context, current.id,
+                '%s Falling back to %s ([messages] fallback_attempts is '
+                '%d).' % (current.last_error or 'Not delivered.',
+                          left[0].split(':', 1)[1],
+                          self.conf.messages.fallback_attempts))
+        LOG.info('Message %(uuid)s: %(target)s failed, falling back to '
+                 '%(next)s', {'uuid': message.uuid,
+                              'target': current.target, 'next': left[0]})
+        return True
+
+    def _periodic_messages(self, context):
+        expired = db.notifications_expire(
+            context, self.conf.engine.notification_max_age,
+            model=models.Message)
+        if expired:
+            LOG.warning('%d messages were not finished within [engine] '
+                        'notification_max_age and are now failed', expired)
+        ids = db.notifications_due(context, self.conf.engine.recast_after,
+                                   self.conf.engine.periodic_batch_size,
+                                   model=models.Message)
+        if ids:
+            LOG.info('Picking up %d messages from the database (lost '
+                     'casts, expired leases or due retries)', len(ids))
+            waiters.wait_for_all([self._resume_pool.submit(
+                self.process_message_id, i) for i in ids])
+        return len(ids)
+
     # Periodic tasks
 
     def run_periodic_tasks(self):
@@ -239,7 +416,7 @@ class EngineManager:
                      'casts, expired leases or due retries)', len(ids))
             waiters.wait_for_all(
                 [self._resume_pool.submit(self.process, i) for i in ids])
-        return len(ids)
+        return len(ids) + self._periodic_messages(context)
 
     def _periodic(self):
         try:

@@ -1,10 +1,14 @@
 import itertools
 
 from notifier.policies import base
+from notifier.policies import broadcasts
+from notifier.policies import deliveries
 from notifier.policies import destinations
 from notifier.policies import hosts
+from notifier.policies import messages
 from notifier.policies import notifications
 from notifier.policies import subscriptions
+from notifier.policies import templates
 
 
 def list_rules():
@@ -14,4 +18,8 @@ def list_rules():
         hosts.list_rules(),
         destinations.list_rules(),
         subscriptions.list_rules(),
+        templates.list_rules(),
+        deliveries.list_rules(),
+        messages.list_rules(),
+        broadcasts.list_rules(),
     ))

@@ -31,8 +31,28 @@ def headers_for(project):
             'OpenStack-API-Version': 'notification 1.5'}
 
 
+def use_keystone():
+    """Send the ingest requests with a real Keystone token (demo-member of
+    project demo, fetched once; keystonemiddleware caches its validation)
+    instead of noauth2's. Returns the [keystone_authtoken] section."""
+    global HEADERS, PROJECT
+    from notifier.tests.functional import keystone
+    reason = keystone.unavailable_reason()
+    if reason:
+        raise SystemExit('No Keystone for --auth keystone: %s (set '
+                         'KEYSTONE_URL)' % reason)
+    ks = keystone.get()
+    ks.check()
+    PROJECT = ks.project_id('demo')
+    HEADERS = dict(ks.headers('demo-member'), **{
+        'OpenStack-API-Version': 'notification 1.5'})
+    return ks.authtoken_conf()
+
+
 class Stack:
-    def __init__(self, backend, workers=2, threads=8, log=print):
+    def __init__(self, backend, workers=2, threads=8, log=print,
+                 auth='noauth2'):
+        self.auth = auth
         self.backend = backend
         self.workers = workers
         self.threads = threads
@@ -63,6 +83,9 @@ class Stack:
             'engine': {'default_destinations': '', 'periodic_interval': 1,
                        'recast_after': 5, 'claim_lease': 30},
         }
+        if self.auth == 'keystone':
+            conf['api']['auth_strategy'] = 'keystone'
+            conf['keystone_authtoken'] = use_keystone()
         if url is None:
             # SQLite: a file in a private directory; Deployment's own temp
             # dir does not exist before its set-up, so use our own.

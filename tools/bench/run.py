@@ -63,6 +63,10 @@ def parse_args(argv):
                         '(default: ingest,list)' % ','.join(ALL))
     p.add_argument('--backend', choices=['sqlite', 'mysql'],
                    default='sqlite')
+    p.add_argument('--auth', choices=['noauth2', 'keystone'],
+                   default='noauth2',
+                   help='keystone: Keystone tokens (KEYSTONE_URL), '
+                        'validated by keystonemiddleware (ingest only)')
     p.add_argument('--runs', type=int, default=3)
     p.add_argument('--quick', action='store_true',
                    help='short loops and small counts (minutes, not hours)')
@@ -83,6 +87,8 @@ def parse_args(argv):
     bad = set(names) - set(ALL)
     if bad:
         p.error('unknown scenarios: %s' % ', '.join(sorted(bad)))
+    if args.auth == 'keystone' and set(names) - {'ingest'}:
+        p.error('--auth keystone measures ingest only')
     args.names = names
     return args
 
@@ -105,25 +111,38 @@ def log(msg):
           flush=True)
 
 
-def run_all(args, s, stack, sink, doc):
+def run_all(args, s, stack, sink, doc, partial=None):
+    """Every scenario ``args.runs`` times; after each one the document so
+    far is written to ``partial`` (a failed or interrupted suite keeps its
+    completed runs)."""
     try:
         for i in range(args.runs):
             for name in args.names:
                 log('run %d/%d: %s' % (i + 1, args.runs, name))
                 t0 = time.monotonic()
-                if name == 'ingest':
-                    r = scenarios.ingest(stack, s, i)
-                elif name == 'list':
-                    r = scenarios.list_scaling(stack, s, i, log)
-                elif name == 'e2e':
-                    r = scenarios.end_to_end(stack, s, i, sink)
-                elif name == 'fanout':
-                    r = scenarios.fan_out(stack, s, i, sink)
-                elif name == 'memory':
-                    r = scenarios.memory(stack, s, i, sink)
+                try:
+                    if name == 'ingest':
+                        r = scenarios.ingest(stack, s, i)
+                    elif name == 'list':
+                        r = scenarios.list_scaling(stack, s, i, log)
+                    elif name == 'e2e':
+                        r = scenarios.end_to_end(stack, s, i, sink)
+                    elif name == 'fanout':
+                        r = scenarios.fan_out(stack, s, i, sink)
+                    elif name == 'memory':
+                        r = scenarios.memory(stack, s, i, sink)
+                except Exception as e:  # reported, the other runs go on
+                    log('%s failed: %r' % (name, e))
+                    doc.setdefault('errors', []).append(
+                        'run %d %s: %r' % (i + 1, name, e))
+                    stack.stop_engines()
+                    continue
                 r['wall_s'] = round(time.monotonic() - t0, 1)
                 doc['raw'][name].append(r)
                 stack.stop_engines()
+                if partial:
+                    with open(partial, 'w') as f:
+                        json.dump(doc, f, indent=2, sort_keys=True)
     except KeyboardInterrupt:
         log('interrupted: reporting the runs that completed')
         doc['interrupted'] = True
@@ -140,20 +159,21 @@ def run(args):
         'backend': args.backend, 'runs': args.runs, 'quick': args.quick,
         'workers': args.workers, 'threads': args.threads,
         'transport': 'rabbit (machine broker, 127.0.0.1:5672)',
-        'auth': 'noauth2',
+        'auth': args.auth,
         'machine': {'cpus': os.cpu_count(), 'python': platform.python_version(),
                     'load_before': os.getloadavg()},
         'settings': dataclasses.asdict(s),
         'raw': {n: [] for n in args.names},
     }
-    stack = harness.Stack(args.backend, args.workers, args.threads, log=log)
-    sink = sink_mod.Sink()
+    stack = harness.Stack(args.backend, args.workers, args.threads, log=log,
+                          auth=args.auth)
+    sink = sink_mod.ProcessSink()
     try:
         stack.start()
         log('starting gunicorn (notifier + trivial, %d workers x %d '
             'threads)' % (args.workers, args.threads))
         stack.start_apis()
-        run_all(args, s, stack, sink, doc)
+        run_all(args, s, stack, sink, doc, partial=args.partial)
     finally:
         doc['logs_dir'] = getattr(stack.deployment, 'path', None) \
             if hasattr(stack, 'deployment') else None
@@ -171,9 +191,9 @@ def fmt(v):
 
 def table(doc):
     m = doc['median']
-    lines = ['Notifier benchmarks: backend=%s, medians of %d run(s)%s, '
-             '%d gunicorn workers x %d threads' % (
-                 doc['backend'], doc['runs'],
+    lines = ['Notifier benchmarks: backend=%s, auth=%s, medians of %d '
+             'run(s)%s, %d gunicorn workers x %d threads' % (
+                 doc['backend'], doc['auth'], doc['runs'],
                  ' (quick)' if doc['quick'] else '', doc['workers'],
                  doc['threads'])]
     if 'ingest' in m:
@@ -206,13 +226,15 @@ def table(doc):
                     fmt(r['ratio_p50_to_trivial'])))
     if 'e2e' in m:
         lines.append('\n2. end to end: POST -> webhook sink, 1 engine')
-        lines.append('%-8s %9s %7s %8s %12s %12s' % (
-            'rate/s', 'achieved', 'sent', 'arrived', 'p50 ms', 'p99 ms'))
+        lines.append('%-8s %9s %8s %7s %8s %12s %12s' % (
+            'rate/s', 'achieved', 'not sent', 'sent', 'arrived', 'p50 ms',
+            'p99 ms'))
         for key, r in m['e2e'].items():
             if not key.startswith('rate_'):
                 continue
-            lines.append('%-8s %9s %7s %8s %12s %12s' % (
-                key[5:], fmt(r['load']['achieved_rate']), fmt(r['sent']),
+            lines.append('%-8s %9s %8s %7s %8s %12s %12s' % (
+                key[5:], fmt(r['load']['achieved_rate']),
+                fmt(r['load'].get('not_sent')), fmt(r['sent']),
                 fmt(r['arrived']), fmt(r['post_to_sink']['p50_ms']),
                 fmt(r['post_to_sink']['p99_ms'])))
     if 'fanout' in m:
@@ -242,10 +264,15 @@ def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     stamp = time.strftime('%Y%m%d-%H%M%S')
     output = args.output or 'bench-%s-%s.json' % (args.backend, stamp)
+    args.partial = output + '.partial'
     doc = run(args)
     with open(output, 'w') as f:
         json.dump(doc, f, indent=2, sort_keys=True)
+    if os.path.exists(args.partial):
+        os.unlink(args.partial)
     print(table(doc))
+    for error in doc.get('errors', []):
+        print('error: %s' % error)
     print('\nJSON: %s' % output)
     if not args.no_plot:
         plot = args.plot or os.path.splitext(output)[0] + '.png'

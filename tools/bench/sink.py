@@ -2,14 +2,27 @@
 by the notification's uuid (the event's data) and the path it was sent
 to (one path per destination)."""
 
+import http.client
 import http.server
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'  # keep-alive, as the engine's session
+
+    def do_GET(self):
+        """GET /_arrivals?since=N: the arrivals from the N-th on."""
+        since = int(self.path.partition('since=')[2] or 0)
+        body = json.dumps(self.server.sink.snapshot()[since:]).encode()
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_POST(self):
         length = int(self.headers.get('Content-Length') or 0)
@@ -66,3 +79,51 @@ class Sink:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class ProcessSink:
+    """The same sink in a process of its own, so that the load generator
+    and the benchmark's own work do not slow the receiver down (its
+    arrival times use the system-wide monotonic clock)."""
+
+    def __init__(self):
+        self._proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__)],
+            stdout=subprocess.PIPE, text=True)
+        self.port = int(self._proc.stdout.readline())
+        self.url = 'http://127.0.0.1:%d' % self.port
+        self._seen = []
+        self._conn = None
+
+    def snapshot(self):
+        for attempt in (1, 2):
+            try:
+                if self._conn is None:
+                    self._conn = http.client.HTTPConnection(
+                        '127.0.0.1', self.port, timeout=60)
+                self._conn.request('GET', '/_arrivals?since=%d' %
+                                   len(self._seen))
+                resp = self._conn.getresponse()
+                self._seen.extend(tuple(a) for a in json.loads(resp.read()))
+                return list(self._seen)
+            except (http.client.HTTPException, OSError):
+                self._conn = None
+                if attempt == 2:
+                    raise
+
+    def count(self):
+        return len(self.snapshot())
+
+    def close(self):
+        self._proc.terminate()
+        self._proc.wait(10)
+
+
+if __name__ == '__main__':
+    sink = Sink()
+    print(sink.port, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass

@@ -20,7 +20,7 @@ from notifier.api import validation
 from notifier.api import wsgi
 from notifier import crypto
 from notifier.db import api as db
-from notifier.drivers import base as drivers_base
+from notifier.engine import health
 from notifier import exception
 from notifier.policies import destinations as policies
 from notifier import rendering
@@ -52,8 +52,10 @@ def _validated_settings(driver, settings):
     return plain, secret
 
 
-def _serialize_destination(destination, listing=False):
+def _serialize_destination(destination, listing=False, req=None):
     body = views.destination(destination)
+    if req is not None and microversion.is_supported(req, '1.6'):
+        body['health'] = health.view(destination)
     try:
         body['secrets_set'] = sorted(crypto.decrypt(cfg.CONF,
                                                     destination.secrets))
@@ -92,7 +94,8 @@ def create_destination(req, project_id=None):
              {'medium': destination.medium, 'id': destination.uuid,
               'project': project_id})
     return wsgi.json_response(
-        201, {'destination': _serialize_destination(destination)})
+        201, {'destination': _serialize_destination(destination,
+                                                    req=req)})
 
 
 @wsgi.handler
@@ -113,7 +116,8 @@ def list_destinations(req, project_id=None):
                                        filters=filters,
                                        **util.pagination(params))
     return wsgi.json_response(200, {'destinations': [
-        _serialize_destination(d, listing=True) for d in destinations]})
+        _serialize_destination(d, listing=True, req=req)
+        for d in destinations]})
 
 
 @wsgi.handler
@@ -124,7 +128,8 @@ def show_destination(req, destination_id, project_id=None):
     destination = _get(ctx, destination_id, project_id)
     ctx.can(policies.SHOW, {'project_id': destination.project_id})
     return wsgi.json_response(
-        200, {'destination': _serialize_destination(destination)})
+        200, {'destination': _serialize_destination(destination,
+                                                    req=req)})
 
 
 @wsgi.handler
@@ -149,9 +154,14 @@ def update_destination(req, destination_id, project_id=None):
         plain, secret = _validated_settings(driver, settings)
         values.update(settings=plain,
                       secrets=crypto.encrypt(cfg.CONF, secret))
+    if body.get('enabled') is True or 'settings' in body:
+        # Re-enabled or changed by its owner: the circuit breaker and a
+        # disabling by the engine (HTTP 410) start over.
+        values.update(db.HEALTH_RESET)
     destination = db.destination_update(ctx, destination.uuid, values)
     return wsgi.json_response(
-        200, {'destination': _serialize_destination(destination)})
+        200, {'destination': _serialize_destination(destination,
+                                                    req=req)})
 
 
 @wsgi.handler
@@ -191,19 +201,14 @@ def test_destination(req, destination_id, project_id=None):
     settings.update(crypto.decrypt(cfg.CONF, destination.secrets))
     # A new id per test: receivers that drop duplicates by id must see
     # every test.
-    message = rendering.render_notification(_sample_event(destination),
-                                            uuidutils.generate_uuid())
-    message = drivers_base.Message(
-        delivery_id=message.delivery_id,
-        subject='[notifier] Test message for destination %s' %
-                destination.name,
-        text='This is a test message from Notifier. If you can read it, '
-             'destination %s (%s) works.\n' % (destination.name,
-                                                destination.uuid),
-        event=message.event,
-        event_type=rendering.EVENT_TYPE_PREFIX + 'destination_test')
     start = time.monotonic()
     try:
+        # The project's destination_test template (its override or the
+        # system default); an admins recipient Keystone cannot resolve
+        # is a failed test, not an error of the request.
+        message = rendering.render_destination_test(
+            ctx, cfg.CONF, destination, uuidutils.generate_uuid(),
+            _sample_event(destination))
         result = driver.deliver(message, settings)
         outcome = {'outcome': 'delivered', 'retryable': False,
                    'receipt': result.receipt, 'error': None}

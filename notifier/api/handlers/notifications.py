@@ -4,6 +4,7 @@ import hashlib
 
 import iso8601
 from oslo_config import cfg
+from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 
@@ -13,9 +14,11 @@ from notifier.api import util
 from notifier.api import validation
 from notifier.api import wsgi
 from notifier.db import api as db
-from notifier import exception
+from notifier.policies import deliveries as delivery_policies
 from notifier.policies import notifications as policies
 from notifier import views
+
+LOG = logging.getLogger(__name__)
 
 _PAYLOAD_VALIDATORS = {t: validation.validator(s)
                        for t, s in schema.payload_schemas.items()}
@@ -42,18 +45,6 @@ def _dedup_key(project_id, values):
     return hashlib.sha256(canonical.encode('utf-8')).hexdigest()
 
 
-def _host_for(ctx, project_id, hostname):
-    host = db.host_get_by_name(ctx, project_id, hostname)
-    if host is None:
-        if not cfg.CONF.api.auto_register_hosts:
-            raise exception.HostNotRegistered(hostname=hostname)
-        host = db.host_get_or_create(ctx, project_id, hostname)
-    if host.on_maintenance:
-        raise exception.HostOnMaintenance(hostname=hostname,
-                                          host_id=host.uuid)
-    return host
-
-
 @wsgi.handler
 @microversion.version_bounds(min_version='1.0')
 @validation.request_body_schema(schema.create_request_body,
@@ -72,18 +63,18 @@ def create_notification(req, project_id=None):
     ctx.can(policies.CREATE, {'project_id': project_id})
     validation.validate(_PAYLOAD_VALIDATORS[body['type']], body['payload'],
                         root='notification.payload')
-    host = _host_for(ctx, project_id, body['hostname'])
     values = {
         'project_id': project_id,
         'type': body['type'],
         'hostname': body['hostname'],
-        'source_host_uuid': host.uuid,
         'generated_time': _utc_naive(body['generated_time']),
         'payload': body['payload'],
         'request_id': ctx.request_id,
     }
-    notification = db.notification_create(
-        ctx, values, dedup_key=_dedup_key(project_id, values),
+    # One transaction: host lookup (or registration), dedup and insert.
+    notification = db.notification_create_on_host(
+        ctx, values, auto_register=cfg.CONF.api.auto_register_hosts,
+        dedup_key=_dedup_key(project_id, values),
         dedup_interval=cfg.CONF.api.duplicate_notification_detection_interval)
     req.environ['notifier.engine_api'].process_notification(
         ctx, notification.id)
@@ -129,3 +120,27 @@ def show_notification(req, notification_id, project_id=None):
         deliveries = db.deliveries_for_notification(ctx, notification.id)
     return wsgi.json_response(200, {'notification': _serialize_notification(
         req, notification, deliveries)})
+
+
+# Re-processing (1.6): an operator's second chance for a failed or ignored
+# notification. A sub-resource like /v1/deliveries/{id}/resend and
+# /v1/destinations/{id}/test rather than a nova-style /action body, so
+# that each operation has its own route and policy.
+
+@wsgi.handler
+@microversion.version_bounds(min_version='1.6')
+@validation.response_body_schema(schema.show_response_body)
+def reprocess_notification(req, notification_id, project_id=None):
+    ctx = util.context(req)
+    notification = db.notification_get(
+        ctx, notification_id,
+        project_id=util.lookup_scope(ctx, project_id))
+    ctx.can(delivery_policies.REPROCESS,
+            {'project_id': notification.project_id})
+    notification = db.notification_reprocess(ctx, notification.id)
+    LOG.info('Notification %s is re-processed at an admin\'s request',
+             notification.notification_uuid)
+    req.environ['notifier.engine_api'].process_notification(
+        ctx, notification.id)
+    return wsgi.json_response(
+        202, {'notification': _serialize_notification(req, notification)})

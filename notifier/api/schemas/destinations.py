@@ -38,6 +38,20 @@ _destination = {
         'user_id': {'type': ['string', 'null']},
         'created_at': common.TIMESTAMP,
         'updated_at': common.TIMESTAMP,
+        # From 1.6: see notifier.engine.health.
+        'health': {
+            'type': 'object',
+            'properties': {
+                'state': {'type': 'string',
+                          'enum': ['ok', 'paused', 'disabled']},
+                'reason': {'type': ['string', 'null']},
+                'paused_until': common.NULLABLE_TIMESTAMP,
+                'consecutive_failures': {'type': 'integer', 'minimum': 0},
+            },
+            'required': ['state', 'reason', 'paused_until',
+                         'consecutive_failures'],
+            'additionalProperties': False,
+        },
     },
     'required': ['id', 'name', 'medium', 'settings', 'secrets_set',
                  'enabled', 'project_id', 'user_id', 'created_at',

@@ -28,10 +28,12 @@ import functools
 import json
 import os
 import re
+import time
 
 from oslo_utils import uuidutils
 
 from notifier.api import microversion
+from notifier.api.schemas import deliveries as deliveries_schema
 from notifier.api.schemas import destinations as destinations_schema
 from notifier.api.schemas import hosts as hosts_schema
 from notifier.api.schemas import notifications as notifications_schema
@@ -39,6 +41,8 @@ from notifier.api.schemas import subscriptions as subscriptions_schema
 from notifier.tests import base as test_base
 from notifier.tests.functional import base
 from notifier.tests.functional.drivers import receivers
+from notifier.tests.functional import keystone
+from notifier.tests.functional import test_broadcasts
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
                                    '..'))
@@ -53,15 +57,18 @@ RUN_SPECIFIC = {'uuid', 'notification_uuid', 'source_host_uuid',
                 'project_id', 'user_id', 'created_at', 'updated_at',
                 'deleted_at', 'timestamp', 'request_id', 'href', 'message',
                 'started_at', 'delivered_at', 'next_attempt_at',
-                'latency_ms', 'engine'}
+                'latency_ms', 'engine', 'last_attempt_at'}
 # A uuid inside any other string value is compared as "<uuid>".
+# Keystone's ids are uuids without dashes.
 UUID_IN_TEXT = re.compile(
-    r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
+    r'[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}')
 
 ADMIN = {'X-Roles': 'admin,member,reader'}
 V1_1 = {'OpenStack-API-Version': 'notification 1.1'}
 V1_4 = {'OpenStack-API-Version': 'notification 1.4'}
 V1_5 = {'OpenStack-API-Version': 'notification 1.5'}
+V1_6 = {'OpenStack-API-Version': 'notification 1.6'}
+V1_7 = {'OpenStack-API-Version': 'notification 1.7'}
 # A member of another project.
 OTHER_PROJECT = dict(V1_5, **{'X-Auth-Token': 'bob:other'})
 # A monitoring agent's service user, in its own (service) project.
@@ -549,6 +556,257 @@ class TestSubscriptionSamples(SampleTestCase):
         self.assertIn(theirs['id'], resp.json['itemNotFound']['message'])
 
 
+class TestDeliverySamples(SampleTestCase):
+    """The ledger of a notification routed to two Slack channels, one of
+    which the Notifier app was not invited to."""
+
+    def setUp(self):
+        super().setUp()
+        self.loaded = set()  # the samples set up here are checked elsewhere
+        self.use_slack()
+        alerts = self.create_destination(
+            'destinations/destination-create-req.json').json['destination']
+        private = self.api.post('/v1/destinations', {'destination': {
+            'name': 'ops-private', 'medium': 'slack',
+            'settings': {'channel': '#ops-private'}}},
+            headers=V1_5, status=201).json['destination']
+        self.api.post('/v1/subscriptions', self.subscription_request(
+            'subscriptions/subscription-create-req.json', alerts['id']),
+            headers=V1_5, status=201)
+        self.api.post('/v1/subscriptions', self.subscription_request(
+            'subscriptions/subscription-create-req.json', private['id']),
+            headers=V1_5, status=201)
+        created = self.post_notification(
+            'notifications/host-notification-create-req.json').json[
+                'notification']
+        self.notification = self.wait_for_status(created['id'], ['failed'])
+        deliveries = self.api.get('/v1/deliveries', headers=V1_6).json[
+            'deliveries']
+        self.by_target = {d['destination_id'] or d['target']: d['id']
+                          for d in deliveries}
+        self.delivered = self.by_target[alerts['id']]
+        self.failed = self.by_target[private['id']]
+
+    @uses('deliveries/deliveries-list-resp.json',
+          'deliveries/delivery-show-resp.json',
+          'deliveries/delivery-get-not-found-resp.json')
+    def test_list_and_show(self):
+        self.assert_response_sample(
+            'deliveries/deliveries-list-resp.json',
+            self.api.get('/v1/deliveries', headers=V1_6, status=200))
+        self.assert_response_sample(
+            'deliveries/delivery-show-resp.json',
+            self.api.get('/v1/deliveries/%s' % self.delivered,
+                         headers=V1_6, status=200))
+        self.assert_response_sample(
+            'deliveries/delivery-get-not-found-resp.json',
+            self.api.get('/v1/deliveries/%s' % self.delivered,
+                         headers=dict(OTHER_PROJECT, **V1_6), status=404))
+
+    @uses('deliveries/delivery-resend-resp.json',
+          'deliveries/delivery-resend-conflict-resp.json')
+    def test_resend(self):
+        self.assert_response_sample(
+            'deliveries/delivery-resend-conflict-resp.json',
+            self.api.post('/v1/deliveries/%s/resend' % self.delivered, {},
+                          headers=V1_6, status=409))
+        self.assert_response_sample(
+            'deliveries/delivery-resend-resp.json',
+            self.api.post('/v1/deliveries/%s/resend' % self.failed, {},
+                          headers=V1_6, status=202))
+        self.wait_for_status(self.notification['id'], ['failed'])
+
+    @uses('notifications/notification-reprocess-resp.json')
+    def test_admin_reprocesses_the_notification(self):
+        self.assert_response_sample(
+            'notifications/notification-reprocess-resp.json',
+            self.api.post('/v1/notifications/%s/reprocess' %
+                          self.notification['id'], {},
+                          headers=dict(ADMIN, **V1_6), status=202))
+        self.wait_for_status(self.notification['id'], ['failed'])
+
+
+class TestMessageSamples(SampleTestCase):
+    """Direct messages: Slack through the operator's bot token, email
+    through a real SMTP server."""
+
+    def setUp(self):
+        super().setUp()
+        self.use_slack()
+        self.flags(default_channel='#general', group='driver_slack')
+        smtp = self.useFixture(receivers.SMTPServer())
+        self.flags(smtp_host='127.0.0.1', smtp_port=smtp.port,
+                   from_address='notifier@example.org', group='driver_email')
+        self.flags(email_to=['noc@example.org'], group='messages')
+
+    def send(self, path, name, status=202):
+        return self.api.post(path, self.request_sample(name), headers=V1_7,
+                             status=status)
+
+    def wait_for_message(self, message_id):
+        for _ in range(400):
+            shown = self.api.get('/v1/messages/%s' % message_id,
+                                 headers=V1_7, status=200)
+            if shown.json['message']['status'] in ('finished', 'failed'):
+                return shown
+            time.sleep(0.05)
+        self.fail('message %s not done' % message_id)
+
+    @uses('messages/message-slack-req.json',
+          'messages/message-slack-resp.json',
+          'messages/message-show-resp.json')
+    def test_slack_message(self):
+        resp = self.send('/v1/messages/slack',
+                         'messages/message-slack-req.json')
+        self.assert_response_sample('messages/message-slack-resp.json', resp)
+        self.assert_response_sample(
+            'messages/message-show-resp.json',
+            self.wait_for_message(resp.json['message']['id']))
+
+    @uses('messages/message-email-req.json',
+          'messages/message-email-resp.json',
+          'messages/message-email-missing-req.json',
+          'messages/message-email-missing-resp.json')
+    def test_email_message(self):
+        self.assert_response_sample(
+            'messages/message-email-resp.json',
+            self.send('/v1/messages/email',
+                      'messages/message-email-req.json'))
+        self.flags(email_to=[], group='messages')
+        self.assert_response_sample(
+            'messages/message-email-missing-resp.json',
+            self.send('/v1/messages/email',
+                      'messages/message-email-missing-req.json',
+                      status=400))
+
+    @uses('messages/message-req.json', 'messages/message-resp.json',
+          'messages/message-fallback-show-resp.json')
+    def test_message_over_the_fallback_media(self):
+        self.flags(default_channel='#broken', group='driver_slack')
+        broken = self.useFixture(receivers.HTTPReceiver(
+            lambda request: (503, {}, b'Service Unavailable')))
+        self.flags(base_url=broken.url + '/api/', group='driver_slack')
+        resp = self.send('/v1/messages', 'messages/message-req.json')
+        self.assert_response_sample('messages/message-resp.json', resp)
+        self.assert_response_sample(
+            'messages/message-fallback-show-resp.json',
+            self.wait_for_message(resp.json['message']['id']))
+
+    @uses('destinations/destination-create-req.json',
+          'messages/message-destination-req.json',
+          'messages/message-destination-resp.json')
+    def test_message_to_a_destination(self):
+        destination = self.create_destination(
+            'destinations/destination-create-req.json').json['destination']
+        body = self.request_sample('messages/message-destination-req.json')
+        body['destination_id'] = destination['id']
+        self.assert_response_sample(
+            'messages/message-destination-resp.json',
+            self.api.post('/v1/messages', body, headers=V1_7, status=202))
+
+
+class TestBroadcastSamples(SampleTestCase):
+    """A broadcast to one child project's users, resolved in the real
+    Keystone of the tests."""
+
+    def setUp(self):
+        super().setUp()
+        keystone.skip_unless_keystone(self)
+        self.hierarchy = test_broadcasts.Hierarchy(keystone.get())
+        self.addCleanup(self.hierarchy.delete)
+        self.hierarchy.create()
+        test_broadcasts.use_keystone(self, keystone.get().url)
+        smtp = self.useFixture(receivers.SMTPServer())
+        self.flags(smtp_host='127.0.0.1', smtp_port=smtp.port,
+                   from_address='notifier@example.org', group='driver_email')
+        self.reseller = dict(V1_7, **{
+            'X-Auth-Token': 'boss:%s' % self.hierarchy.projects['parent'],
+            'X-Roles': 'manager,member,reader'})
+
+    @uses('broadcasts/broadcast-create-req.json',
+          'broadcasts/broadcast-create-resp.json',
+          'broadcasts/broadcast-show-resp.json',
+          'broadcasts/broadcast-create-not-child-resp.json')
+    def test_broadcast_to_one_child(self):
+        body = self.request_sample('broadcasts/broadcast-create-req.json')
+        body['broadcast']['recipient_id'] = self.hierarchy.projects['a']
+        resp = self.api.post('/v1/broadcasts', body, headers=self.reseller,
+                             status=202)
+        self.assert_response_sample('broadcasts/broadcast-create-resp.json',
+                                    resp)
+        url = '/v1/broadcasts/%s' % resp.json['broadcast']['id']
+        for _ in range(600):
+            shown = self.api.get(url, headers=self.reseller, status=200)
+            if shown.json['broadcast']['status'] == 'finished':
+                break
+            time.sleep(0.05)
+        self.assert_response_sample('broadcasts/broadcast-show-resp.json',
+                                    shown)
+        body['broadcast']['recipient_id'] = self.hierarchy.projects[
+            'outsider']
+        self.assert_response_sample(
+            'broadcasts/broadcast-create-not-child-resp.json',
+            self.api.post('/v1/broadcasts', body, headers=self.reseller,
+                          status=404))
+
+
+class TestTemplateSamples(SampleTestCase):
+    start_engine = False
+    V1_6 = {'OpenStack-API-Version': 'notification 1.6'}
+
+    @uses('templates/templates-list-resp.json',
+          'templates/template-show-resp.json',
+          'templates/template-show-not-acceptable-resp.json')
+    def test_list_and_show(self):
+        self.assert_response_sample(
+            'templates/templates-list-resp.json',
+            self.api.get('/v1/templates', headers=self.V1_6, status=200))
+        self.assert_response_sample(
+            'templates/template-show-resp.json',
+            self.api.get('/v1/templates/process', headers=self.V1_6,
+                         status=200))
+        self.assert_response_sample(
+            'templates/template-show-not-acceptable-resp.json',
+            self.api.get('/v1/templates/process', headers=dict(
+                self.V1_6, Accept='application/pdf'), status=406))
+
+    @uses('templates/template-update-req.json',
+          'templates/template-update-resp.json',
+          'templates/template-upload-resp.json',
+          'templates/template-update-unknown-macro-req.json',
+          'templates/template-update-unknown-macro-resp.json')
+    def test_override(self):
+        self.assert_response_sample(
+            'templates/template-update-resp.json',
+            self.api.put('/v1/templates/process', self.request_sample(
+                'templates/template-update-req.json'), headers=self.V1_6,
+                status=200))
+        self.assert_response_sample(
+            'templates/template-upload-resp.json',
+            self.api.app.post(
+                '/v1/templates/process',
+                b'<p>{{ notification.payload.process_name }} stopped on '
+                b'{{ notification.hostname }}</p>',
+                headers=dict(self.api.headers, **dict(
+                    self.V1_6, **{'Content-Type': 'text/html'})),
+                status=200))
+        self.assert_response_sample(
+            'templates/template-update-unknown-macro-resp.json',
+            self.api.put('/v1/templates/process', self.request_sample(
+                'templates/template-update-unknown-macro-req.json'),
+                headers=self.V1_6, status=400))
+
+    @uses('templates/template-preview-req.json',
+          'templates/template-preview-resp.json')
+    def test_preview(self):
+        self.assert_response_sample(
+            'templates/template-preview-resp.json',
+            self.api.post('/v1/templates/process/preview',
+                          self.request_sample(
+                              'templates/template-preview-req.json'),
+                          headers=self.V1_6, status=200))
+
+
 class TestSampleComparison(test_base.TestCase):
     """The comparison ignores what changes between runs, and only that."""
 
@@ -654,7 +912,9 @@ class TestSampleCoverage(test_base.TestCase):
                 ('destinations.inc', '/v1/destinations',
                  destinations_schema.index_request_query),
                 ('subscriptions.inc', '/v1/subscriptions',
-                 subscriptions_schema.index_request_query)):
+                 subscriptions_schema.index_request_query),
+                ('deliveries.inc', '/v1/deliveries',
+                 deliveries_schema.index_request_query)):
             documented = self._list_parameters(inc, path)
             missing = set(schema['properties']) - documented
             self.assertEqual(set(), missing, '%s GET %s' % (inc, path))

@@ -376,6 +376,19 @@ class KeystoneTest(services.RealServicesTestCase):
             'name': unique('s'), 'destinations': [v['destination_id']]}},
         ('/v1/subscriptions/{subscription_id}', 'PUT'):
             lambda v: {'subscription': {'enabled': False}},
+        ('/v1/templates/{template_id}', 'PUT'):
+            lambda v: {'template': {'subject': 'changed'}},
+        ('/v1/templates/{template_id}', 'POST'): lambda v: None,
+        ('/v1/templates/{template_id}/preview', 'POST'):
+            lambda v: {'template': {}},
+        ('/v1/deliveries/{delivery_id}/resend', 'POST'): lambda v: None,
+        ('/v1/notifications/{notification_id}/reprocess', 'POST'):
+            lambda v: None,
+        ('/v1/messages', 'POST'): lambda v: {'m_body': 'x'},
+        ('/v1/messages/slack', 'POST'): lambda v: {'m_body': 'x'},
+        ('/v1/messages/email', 'POST'): lambda v: {
+            'm_to': 'ops@example.org', 'm_body': 'x'},
+        ('/v1/broadcasts', 'POST'): lambda v: {'broadcast': {}},
     }
 
     def _demo_resources(self):
@@ -387,6 +400,7 @@ class KeystoneTest(services.RealServicesTestCase):
         values['notification_id'] = self.post_notification(
             'demo-member')['id']
         values['host_id'] = self.create_host('demo-member')['id']
+        values['template_id'] = 'process'
         for key, path in (('destination_id', '/v1/destinations'),
                           ('subscription_id', '/v1/subscriptions')):
             resp = self.request('POST', path, 'demo-member', headers=LATEST,

@@ -153,7 +153,7 @@ class TestCreate(base.FunctionalTestCase):
         self.assertEqual('GET, POST', resp.headers['Allow'])
 
     def test_unexpected_error_is_500_with_request_id_and_no_traceback(self):
-        with mock.patch('notifier.db.api.notification_create',
+        with mock.patch('notifier.db.api.notification_create_on_host',
                         side_effect=RuntimeError('secret internals')):
             resp = self.api.post('/v1/notifications',
                                  base.notification_body(), status=500)

@@ -11,6 +11,7 @@ answer. SQLite is a migrated file with foreign keys on, as in production.
 
 import contextlib
 import datetime
+import hashlib
 import itertools
 import threading
 import time
@@ -702,6 +703,66 @@ class _DBAPITests:
         self.assertEqual(uuids.pop(),
                          db.host_get_by_name(self.ctx, PROJECT,
                                              'compute-9').uuid)
+
+    # notification_create_on_host (the ingest path, one transaction)
+
+    def _on_host(self, ctx=None, auto_register=True, **overrides):
+        values = notification_values(**overrides)
+        del values['source_host_uuid']
+        return db.notification_create_on_host(
+            ctx or self.ctx, values, auto_register=auto_register,
+            dedup_key=hashlib.sha256(repr(
+                (values['hostname'], values['payload'])).encode()).hexdigest(),
+            dedup_interval=60)
+
+    def test_create_on_host_registers_a_new_host_and_reuses_it(self):
+        first = self._on_host(payload={'event': 'STOPPED', 'n': 1})
+        again = self._on_host(payload={'event': 'STOPPED', 'n': 2})
+
+        host = db.host_get_by_name(self.ctx, PROJECT, 'compute-1')
+        self.assertEqual(host.uuid, first.source_host_uuid)
+        self.assertEqual(host.uuid, again.source_host_uuid)
+        self.assertEqual(1, self.count(models.Host))
+        self.assertEqual(2, self.count(models.Notification))
+
+    def test_create_on_host_refuses_unregistered_and_maintenance(self):
+        self.assertRaises(exception.HostNotRegistered, self._on_host,
+                          auto_register=False)
+        self.assertEqual(0, self.count(models.Host))
+        host = db.host_create(self.ctx, PROJECT, 'compute-1',
+                              on_maintenance=True)
+
+        self.assertRaises(exception.HostOnMaintenance, self._on_host)
+        db.host_update(self.ctx, host.uuid, {'on_maintenance': False})
+        self.assertEqual(host.uuid, self._on_host().source_host_uuid)
+        self.assertEqual(1, self.count(models.Notification))
+
+    def test_create_on_host_refused_duplicate_leaves_no_new_host(self):
+        first = self._on_host()
+        db.host_delete(self.ctx, first.source_host_uuid)
+
+        # The dedup row outlives the host: the duplicate is refused and
+        # its transaction, host registration included, rolled back.
+        self.assertRaises(exception.DuplicateNotification, self._on_host)
+        self.assertEqual(0, self.count(models.Host))
+        self.assertEqual(1, self.count(models.Notification))
+
+    def test_concurrent_creates_on_a_new_host_register_one_host(self):
+        # Every transaction finds no host and tries to register it; the
+        # losers are run again and use the winner's host.
+        with self.lockstep_before('INSERT INTO hosts'):
+            outcomes = run_concurrently(
+                lambda i: self._on_host(context.get_admin_context(),
+                                        hostname='compute-7',
+                                        payload={'event': 'STOPPED',
+                                                 'n': i}))
+
+        self.assertEqual([], [repr(e) for _, e in outcomes if e is not None])
+        host = db.host_get_by_name(self.ctx, PROJECT, 'compute-7')
+        self.assertEqual({host.uuid},
+                         {n.source_host_uuid for n, _ in outcomes})
+        self.assertEqual(1, self.count(models.Host))
+        self.assertEqual(len(outcomes), self.count(models.Notification))
 
     # purge
 

@@ -140,3 +140,17 @@ class TestLogRedaction(base.DriverUnitTestCase):
         record = self.record()
         net._REDACT.filter(record)
         self.assertIn('/services/T/B/secret', record.getMessage())
+
+
+class TestPublicURL(base.DriverUnitTestCase):
+
+    def test_without_credentials_or_query(self):
+        self.assertEqual('https://[2001:db8::1]:8443/x/y', net.public_url(
+            'https://user:pw@[2001:db8::1]:8443/x/y?sig=1#frag'))
+
+    def test_without_path_for_webhooks_whose_path_is_a_token(self):
+        self.assertEqual('https://hooks.slack.com', net.public_url(
+            'https://hooks.slack.com/services/T/B/secret', path=False))
+
+    def test_no_host_is_none(self):
+        self.assertIsNone(net.public_url('not a url'))

@@ -584,17 +584,25 @@ def render(conf, template, values, delivery_id, event, medium=None,
         addressing=addressing)
 
 
+def notification_template_id(event):
+    """The id of the template that renders a notification's ``event``."""
+    return NOTIFICATION_TEMPLATES.get(event.get('type'), 'compute_host')
+
+
 def render_notification(event, delivery_id, context=None, conf=None,
-                        medium=None):
+                        medium=None, template=None):
     """The :class:`base.Message` for a notification's API view ``event``.
 
-    Rendered with the template of the notification's type that applies to
-    its project (with ``context``; the shipped default without it).
+    Rendered with ``template`` if given (the engine looks it up once per
+    notification), else with the template of the notification's type that
+    applies to its project (with ``context``; the shipped default without
+    it).
     """
-    template_id = NOTIFICATION_TEMPLATES.get(event.get('type'),
-                                             'compute_host')
+    template_id = notification_template_id(event)
     project_id = event.get('project_id')
-    if context is not None:
+    if template is not None:
+        pass
+    elif context is not None:
         template = effective(context, template_id, project_id)
     else:
         template = merge(template_id, [])

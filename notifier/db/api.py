@@ -1207,3 +1207,66 @@ def template_revert(context, template_id, project_id, user_id=None):
     row.user_id = user_id
     context.session.flush()
     return row
+
+
+# The engine's fan-out in bulk: fewer transactions (and commits) per
+# delivery.
+
+@enginefacade.reader
+def destinations_get_by_ids(context, destination_ids):
+    """``{id: destination}`` of the destinations with these internal ids
+    that still exist (one query for a notification's deliveries)."""
+    ids = sorted({i for i in destination_ids if i is not None})
+    if not ids:
+        return {}
+    return {d.id: d for d in context.session.scalars(
+        sa.select(models.Destination)
+        .where(models.Destination.id.in_(ids)))}
+
+
+@enginefacade.writer
+def delivery_record_attempts(context, attempts):
+    """Record several attempts in one transaction (one commit): each item
+    is the keyword arguments of :func:`delivery_record_attempt`, with the
+    same effect on the delivery and its history. All are recorded or none
+    is. Plain UPDATE and INSERT statements: no delivery is loaded."""
+    if not attempts:
+        return
+    session = context.session
+    ids = [a['delivery_id'] for a in attempts]
+    numbers = dict(session.execute(
+        sa.select(models.DeliveryAttempt.delivery_id,
+                  sa.func.max(models.DeliveryAttempt.number))
+        .where(models.DeliveryAttempt.delivery_id.in_(set(ids)))
+        .group_by(models.DeliveryAttempt.delivery_id)).all())
+    rows = []
+    delivery = models.Delivery
+    now = timeutils.utcnow()
+    for a in attempts:
+        values = {'attempts': delivery.attempts + 1, 'status': a['status'],
+                  'last_attempt_at': a['started_at'],
+                  'next_attempt_at': a.get('next_attempt_at'),
+                  'last_error': a.get('error'), 'updated_at': now}
+        message = a.get('message')
+        if message is not None:
+            values.update(subject=message.subject, text_body=message.text,
+                          html_body=message.html, template=message.template,
+                          template_version=message.template_version)
+        if a.get('recipients'):
+            values['recipients'] = list(a['recipients'])
+        if a.get('receipt') is not None:
+            values['receipt'] = a['receipt']
+        if a['status'] == DELIVERED:
+            values['delivered_at'] = now
+        session.execute(sa.update(delivery)
+                        .where(delivery.id == a['delivery_id'])
+                        .values(**values)
+                        .execution_options(synchronize_session=False))
+        number = numbers.get(a['delivery_id'], 0) + 1
+        numbers[a['delivery_id']] = number
+        rows.append({'delivery_id': a['delivery_id'], 'number': number,
+                     'engine': a['engine'], 'started_at': a['started_at'],
+                     'latency_ms': a['latency_ms'],
+                     'outcome': a['outcome'], 'receipt': a.get('receipt'),
+                     'error': a.get('error')})
+    session.execute(sa.insert(models.DeliveryAttempt), rows)

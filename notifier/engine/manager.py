@@ -27,6 +27,7 @@ from notifier.db import models
 from notifier.drivers import base as drivers_base
 from notifier.engine import health
 from notifier.engine import messages
+from notifier.engine import recorder
 from notifier.engine import routing
 from notifier import exception
 from notifier import rendering
@@ -68,6 +69,7 @@ class EngineManager:
         self.engine_id = '%s:%d' % (conf.host, os.getpid())
         self.drivers = drivers_base.DriverManager(conf, drivers=drivers)
         self.health = health.Breaker(conf)
+        self.recorder = recorder.AttemptRecorder()
         self._send_pool = futurist.ThreadPoolExecutor(
             max_workers=conf.engine.delivery_threads)
         self._resume_pool = futurist.ThreadPoolExecutor(
@@ -117,7 +119,9 @@ class EngineManager:
                (d.next_attempt_at is None or d.next_attempt_at <= now)]
         due = self.health.admit(context, due)  # paused ones wait
         event = views.notification(notification)
-        futures = [self._send_pool.submit(self._attempt, context, d, event)
+        prepared = self._prepare(context, event, due)
+        futures = [self._send_pool.submit(self._attempt, context, d, event,
+                                          None, prepared)
                    for d in due]
         self._wait_holding_lease(context, notification, futures)
         deliveries = db.deliveries_for_notification(context, notification.id)
@@ -155,7 +159,24 @@ class EngineManager:
                 waiters.wait_for_all(futures)
                 return
 
-    def _attempt(self, context, delivery, event, content=None):
+    def _prepare(self, context, event, due):
+        """What the due deliveries of a notification share (template,
+        destinations, rendered message), looked up once; None (each
+        delivery then looks them up itself) if that fails."""
+        if not due:
+            return None
+        try:
+            return recorder.Prepared(self.conf, context, event, due)
+        except Exception as e:
+            LOG.warning('Could not look up the template and destinations '
+                        'of notification %(uuid)s at once (%(error)s); '
+                        'each delivery looks them up',
+                        {'uuid': event.get('notification_uuid'),
+                         'error': e})
+            return None
+
+    def _attempt(self, context, delivery, event, content=None,
+                 prepared=None):
         """One attempt of one delivery, recorded whatever happens."""
         context.update_store()  # log lines carry the request id
         attempt = delivery.attempts + 1
@@ -167,6 +188,9 @@ class EngineManager:
             driver = self.drivers.get(delivery.medium)
             if content is not None:  # a message: see _process_message
                 message, settings = content(context, delivery)
+            elif prepared is not None:
+                settings = prepared.settings(delivery)
+                message = prepared.message(delivery)
             else:
                 settings = self._settings(context, delivery)
                 message = rendering.render_notification(
@@ -200,9 +224,12 @@ class EngineManager:
                     seconds=backoff(self.conf, attempt))
         latency_ms = (time.monotonic() - start) * 1000.0
         try:
-            db.delivery_record_attempt(
-                context, delivery.id, self.engine_id, started_at, latency_ms,
-                result, status, receipt=receipt, error=error,
+            # Committed (with the attempts other threads finished at the
+            # same time) before this returns: see recorder.
+            self.recorder.record(
+                context, delivery_id=delivery.id, engine=self.engine_id,
+                started_at=started_at, latency_ms=latency_ms,
+                outcome=result, status=status, receipt=receipt, error=error,
                 next_attempt_at=next_attempt_at, message=message,
                 recipients=recipients)
         except Exception:

@@ -112,6 +112,24 @@ class TestWebhookFanOut(FanOutTestCase):
             'url': 'http://169.254.169.254/latest/meta-data'}, status=400)
         self.assertIn('169.254.169.254', resp['badRequest']['message'])
 
+    def test_deliveries_rendered_once_keep_their_own_ids(self):
+        # The message is rendered once per medium and notification: each
+        # of the three webhooks still gets its delivery's own id.
+        hooks = [self.destination('webhook', self.settings, name='h%d' % i)
+                 for i in range(3)]
+        self.subscribe(*hooks)
+        created = self.api.post('/v1/notifications', base.notification_body(),
+                                status=202).json['notification']
+        self.wait_for_status(created['id'], ['finished', 'failed'])
+        full = self.api.get('/v1/notifications/%d' % created['id'],
+                            headers=V1_5).json['notification']
+        self.assertEqual('finished', full['status'])
+        self.assertEqual(3, len(self.receiver.events))
+        self.assertEqual(sorted(d['id'] for d in full['deliveries']
+                                if d['medium'] == 'webhook'),
+                         sorted(e.get_id() for e in self.receiver.events))
+        self.assertEqual(3, len({e.get_id() for e in self.receiver.events}))
+
     def test_one_failing_destination_does_not_block_the_others(self):
         broken = self.destination('webhook', {
             'url': 'http://127.0.0.1:9/nothing-listens-here'}, name='broken')

@@ -26,6 +26,8 @@ from notifier import context
 from notifier.db import api as db
 from notifier.db import migration
 from notifier.db import models
+from notifier.drivers import base as drivers_base
+from notifier.engine import recorder
 from notifier import exception
 from notifier.tests import base
 from notifier.tests import fixtures
@@ -477,6 +479,91 @@ class _DBAPITests:
              for a in done.attempt_records])
         self.assertEqual(started, done.attempt_records[0].started_at)
         self.assertEqual(12.5, done.attempt_records[0].latency_ms)
+
+    def test_record_attempts_together_as_one_by_one(self):
+        created = self.create()
+        a, b = db.deliveries_ensure(self.ctx, created.id,
+                                    {'ops:a': ('webhook', None),
+                                     'ops:b': ('email', None)})
+        db.delivery_record_attempt(self.ctx, a.id, 'engine-a',
+                                   self.ago(seconds=9), 1.0, 'retry',
+                                   db.PENDING, error='HTTP 503')
+        message = drivers_base.Message(
+            delivery_id=b.uuid, subject='Subject', text='Text', event={},
+            event_type='t', html='<p>x</p>', template='compute_host',
+            template_version=3)
+        started = self.ago(seconds=2).replace(microsecond=0)
+        retry_at = self.from_now(seconds=30).replace(microsecond=0)
+
+        db.delivery_record_attempts(self.ctx, [
+            dict(delivery_id=a.id, engine='engine-b', started_at=started,
+                 latency_ms=2.5, outcome='delivered', status=db.DELIVERED,
+                 receipt='r-2', recipients=('https://x.example',)),
+            dict(delivery_id=b.id, engine='engine-b', started_at=started,
+                 latency_ms=4.0, outcome='retry', status=db.PENDING,
+                 error='421 busy', next_attempt_at=retry_at,
+                 message=message)])
+
+        by_target = {d.target: d for d in db.deliveries_for_notification(
+            self.ctx, created.id)}
+        done, pending = by_target['ops:a'], by_target['ops:b']
+        self.assertEqual((2, 'delivered', 'r-2', None, None),
+                         (done.attempts, done.status, done.receipt,
+                          done.last_error, done.next_attempt_at))
+        self.assertIsNotNone(done.delivered_at)
+        self.assertEqual(['https://x.example'], done.recipients)
+        self.assertEqual(started, done.last_attempt_at)
+        self.assertEqual([(1, 'engine-a', 'retry'),
+                          (2, 'engine-b', 'delivered')],
+                         [(x.number, x.engine, x.outcome)
+                          for x in done.attempt_records])
+        self.assertEqual((1, 'pending', '421 busy', retry_at, 'Subject',
+                          'Text', '<p>x</p>', 'compute_host', 3),
+                         (pending.attempts, pending.status,
+                          pending.last_error, pending.next_attempt_at,
+                          pending.subject, pending.text_body,
+                          pending.html_body, pending.template,
+                          pending.template_version))
+        self.assertIsNone(pending.delivered_at)
+        self.assertEqual([(1, 4.0, '421 busy')],
+                         [(x.number, x.latency_ms, x.error)
+                          for x in pending.attempt_records])
+
+    def test_attempt_recorder_commits_every_concurrent_attempt(self):
+        created = self.create()
+        deliveries = db.deliveries_ensure(
+            self.ctx, created.id,
+            {'ops:%d' % i: ('webhook', None) for i in range(THREADS)})
+        rec = recorder.AttemptRecorder()
+
+        outcomes = run_concurrently(lambda i: rec.record(
+            context.get_admin_context(), delivery_id=deliveries[i].id,
+            engine='engine-a', started_at=timeutils.utcnow(),
+            latency_ms=1.0, outcome='delivered', status=db.DELIVERED))
+
+        self.assertEqual([None] * THREADS, [e for _, e in outcomes])
+        after = db.deliveries_for_notification(self.ctx, created.id)
+        self.assertEqual([(1, 'delivered')] * THREADS,
+                         [(d.attempts, d.status) for d in after])
+        self.assertEqual(THREADS, self.count(models.DeliveryAttempt))
+
+    def test_attempt_recorder_keeps_good_attempts_of_a_failed_batch(self):
+        created = self.create()
+        (good,) = db.deliveries_ensure(self.ctx, created.id,
+                                       {'ops:a': ('webhook', None)})
+        batch = [recorder._Pending(dict(
+            delivery_id=delivery_id, engine='engine-a',
+            started_at=timeutils.utcnow(), latency_ms=1.0,
+            outcome='delivered', status=db.DELIVERED))
+            for delivery_id in (good.id, 987654)]  # the second is gone
+
+        recorder.AttemptRecorder._commit(self.ctx, batch)
+
+        self.assertIsNone(batch[0].error)
+        self.assertIsNotNone(batch[1].error)
+        self.assertTrue(all(item.done for item in batch))
+        (after,) = db.deliveries_for_notification(self.ctx, created.id)
+        self.assertEqual((1, 'delivered'), (after.attempts, after.status))
 
     # The periodic task's queries
 

@@ -1,0 +1,181 @@
+"""Group commit of delivery attempts, and what a notification's
+deliveries share.
+
+Every attempt is recorded (the attempt row and the delivery's new state)
+in a committed transaction before the thread that made it goes on, and so
+before its notification is released. The sending threads of an engine
+finish their attempts at about the same time: rather than one commit (one
+fsync) each, the first thread to find no commit in progress commits every
+attempt waiting at that moment in one transaction, and the others wait
+for that commit (a few such commits may run at once, so that the
+database's round trips overlap). A batch that fails is retried one attempt at a time, so
+that one bad record does not lose the others.
+"""
+
+import copy
+import dataclasses
+import threading
+
+from oslo_db.sqlalchemy import enginefacade
+from oslo_log import log as logging
+
+from notifier import crypto
+from notifier.db import api as db
+from notifier import exception
+from notifier import rendering
+
+LOG = logging.getLogger(__name__)
+
+
+class _Pending:
+    __slots__ = ('kwargs', 'taken', 'done', 'result', 'error')
+
+    def __init__(self, kwargs):
+        self.kwargs = kwargs
+        self.taken = self.done = False
+        self.result = self.error = None
+
+
+class AttemptRecorder:
+    """Records attempts with :func:`db.delivery_record_attempts`, several
+    threads' attempts in one transaction."""
+
+    #: Batches committed at the same time, at most.
+    CONCURRENT = 4
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._pending = []
+        self._busy = 0
+
+    def record(self, context, **kwargs):
+        """Record one attempt (the keyword arguments of
+        :func:`db.delivery_record_attempt`); returns once it is committed,
+        or raises what the database raised."""
+        item = _Pending(kwargs)
+        with self._cond:
+            self._pending.append(item)
+            while not item.taken and self._busy >= self.CONCURRENT:
+                self._cond.wait()
+            lead = not item.taken
+            if lead:
+                # Commit everything waiting, this attempt included.
+                self._busy += 1
+                batch, self._pending = self._pending, []
+                for waiting in batch:
+                    waiting.taken = True
+        if lead:
+            try:
+                self._commit(context, batch)
+            finally:
+                with self._cond:
+                    for waiting in batch:
+                        if not waiting.done:  # never left waiting
+                            waiting.error = RuntimeError(
+                                'the attempt was not recorded')
+                            waiting.done = True
+                    self._busy -= 1
+                    self._cond.notify_all()
+        else:
+            with self._cond:
+                while not item.done:
+                    self._cond.wait()
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    @staticmethod
+    def _commit(context, batch):
+        try:
+            db.delivery_record_attempts(
+                context, [item.kwargs for item in batch])
+        except Exception as e:
+            if len(batch) == 1:
+                batch[0].error, batch[0].done = e, True
+                return
+            LOG.warning('Recording %d attempts together failed (%s); '
+                        'recording them one by one', len(batch), e)
+            for item in batch:
+                try:
+                    item.result = db.delivery_record_attempt(
+                        context, **item.kwargs)
+                except Exception as e:
+                    item.error = e
+                item.done = True
+            return
+        for item in batch:
+            item.done = True
+
+
+class Prepared:
+    """What the deliveries of one notification share, looked up once per
+    notification rather than per delivery: the template of the
+    notification's type for its project, its destinations with their
+    secrets decrypted, and the message rendered once per medium."""
+
+    def __init__(self, conf, context, event, deliveries):
+        self.conf = conf
+        self.event = event
+        with enginefacade.reader.using(context):  # one transaction
+            self.template = rendering.effective(
+                context, rendering.notification_template_id(event),
+                event.get('project_id'))
+            self.destinations = db.destinations_get_by_ids(
+                context, [d.destination_id for d in deliveries
+                          if d.target.startswith('destination:')])
+        self._settings = {}
+        self._messages = {}
+        self._lock = threading.Lock()
+
+    def settings(self, delivery):
+        """The destination's settings with its secrets, or {} for a
+        default destination; raises the delivery error otherwise."""
+        if not delivery.target.startswith('destination:'):
+            return {}
+        with self._lock:
+            found = self._settings.get(delivery.destination_id)
+            if found is None:
+                found = self._settings[delivery.destination_id] = \
+                    self._destination_settings(delivery.destination_id)
+        settings, error = found
+        if error is not None:
+            raise error
+        return dict(settings)
+
+    def _destination_settings(self, destination_id):
+        destination = self.destinations.get(destination_id)
+        if destination is None:
+            return None, exception.PermanentDeliveryError(
+                'The destination was deleted before delivery.')
+        if not destination.enabled:
+            return None, exception.PermanentDeliveryError(
+                'The destination was disabled before delivery.')
+        settings = dict(destination.settings)
+        try:
+            settings.update(crypto.decrypt(self.conf, destination.secrets))
+        except crypto.SecretsUnreadable as e:
+            # The operator can restore the key: retry, do not give up.
+            return None, exception.RetryableDeliveryError(str(e))
+        return settings, None
+
+    def message(self, delivery):
+        """The rendered message of ``delivery``: rendered once per medium
+        (the body depends on the notification only), with the delivery's
+        own id."""
+        with self._lock:
+            found = self._messages.get(delivery.medium)
+            if found is None:
+                try:
+                    found = (rendering.render_notification(
+                        self.event, delivery.uuid, conf=self.conf,
+                        medium=delivery.medium, template=self.template),
+                        None)
+                except exception.DeliveryError as e:
+                    found = (None, e)
+                self._messages[delivery.medium] = found
+        message, error = found
+        if error is not None:
+            raise error
+        return dataclasses.replace(
+            message, delivery_id=delivery.uuid,
+            addressing=copy.deepcopy(message.addressing))

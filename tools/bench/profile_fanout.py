@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Profile an engine's fan-out in process (pyinstrument).
+
+Sets up a deployment as the benchmarks do (a SQLite file or a fresh
+MariaDB database), starts the webhook sink in a process of its own,
+creates ``--destinations`` webhook destinations to it and
+``--notifications`` notifications through Notifier's WSGI pipeline loaded
+in this process, then has an :class:`EngineManager` in this process
+deliver them, ``--concurrency`` notifications at a time (as the RPC
+server's executor does). Prints deliveries per second, the CPU per
+delivery and the profile. Bench-only: not part of the tests.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import harness  # noqa: E402
+import scenarios  # noqa: E402
+import sink as sink_mod  # noqa: E402
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--backend', choices=['sqlite', 'mysql'],
+                   default='sqlite')
+    p.add_argument('--notifications', type=int, default=200)
+    p.add_argument('--destinations', type=int, default=10)
+    p.add_argument('--concurrency', type=int, default=8)
+    p.add_argument('--html', default=None)
+    p.add_argument('--no-profile', action='store_true',
+                   help='only time the deliveries')
+    p.add_argument('--yappi', action='store_true',
+                   help='yappi (CPU time of every thread, by function) '
+                        'instead of pyinstrument (the main thread only)')
+    args = p.parse_args(argv)
+    stack = harness.Stack(args.backend, log=print).start()
+    sink = sink_mod.ProcessSink()
+    try:
+        os.environ['NOTIFIER_CONFIG_FILES'] = stack.deployment.conf_file
+        import webob
+        from futurist import waiters
+        import futurist
+        from oslo_db.sqlalchemy import enginefacade
+        from sqlalchemy import select
+        from notifier import service
+        from notifier import context as notifier_context
+        from notifier.db import models
+        from notifier.engine import manager
+        conf = service.prepare(argv=[], default_config_files=[
+            stack.deployment.conf_file])
+        app = service.load_app(conf)
+        project = 'proffan'
+        headers = harness.headers_for(project)
+
+        def call(method, path, body):
+            req = webob.Request.blank(path, method=method,
+                                      body=json.dumps(body).encode())
+            req.content_type = 'application/json'
+            req.headers.update(headers)
+            resp = req.get_response(app)
+            assert resp.status_int in (201, 202), resp.text
+            return resp.json
+
+        ids = [call('POST', '/v1/destinations', {'destination': {
+            'name': 'sink-%d' % k, 'medium': 'webhook',
+            'settings': {'url': '%s/p/%d' % (sink.url, k)}}})[
+                'destination']['id'] for k in range(args.destinations)]
+        call('POST', '/v1/subscriptions', {'subscription': {
+            'name': 'bench', 'destinations': ids}})
+        make = scenarios.notification_request(project, headers)
+        for i in range(args.notifications + 20):
+            method, path, body, _ = make(i)
+            call(method, path, body)
+        ctx = notifier_context.get_admin_context()
+        with enginefacade.reader.using(ctx) as session:
+            rows = session.execute(select(models.Notification.id).where(
+                models.Notification.project_id == project).order_by(
+                models.Notification.id)).scalars().all()
+        engine = manager.EngineManager(conf)
+        pool = futurist.ThreadPoolExecutor(max_workers=args.concurrency)
+        # warm-up: 20 notifications
+        waiters.wait_for_all([pool.submit(engine.process, i)
+                              for i in rows[:20]])
+        rows = rows[20:]
+        profiler = None
+        if args.yappi:
+            import yappi
+            yappi.set_clock_type('cpu')
+            yappi.start()
+        elif not args.no_profile:
+            import pyinstrument
+            profiler = pyinstrument.Profiler(interval=0.001, async_mode=
+                                             'disabled')
+            profiler.start()
+        w0, c0 = time.perf_counter(), time.process_time()
+        waiters.wait_for_all([pool.submit(engine.process, i) for i in rows])
+        wall = time.perf_counter() - w0
+        cpu = time.process_time() - c0
+        if profiler is not None:
+            profiler.stop()
+        if args.yappi:
+            yappi.stop()
+        n = len(rows) * args.destinations
+        got = sum(1 for a in sink.snapshot() if a[1].startswith('/p/'))
+        print('%d deliveries (%d arrived incl. warm-up): %.1f/s, %.2f ms '
+              'CPU per delivery' % (n, got, n / wall, cpu * 1000 / n))
+        engine.stop()
+        pool.shutdown()
+        if args.yappi:
+            stats = yappi.get_func_stats()
+            for key in ('ttot', 'tsub'):
+                print('--- by %s: ttot tsub ncall function' % key)
+                for f in list(stats.sort(key))[:50]:
+                    print('%8.3f %8.3f %7d  %s %s:%d' % (
+                        f.ttot, f.tsub, f.ncall, f.name,
+                        os.path.basename(f.module), f.lineno))
+        if profiler is not None:
+            if args.html:
+                with open(args.html, 'w') as f:
+                    f.write(profiler.output_html())
+            print(profiler.output_text(unicode=False, color=False,
+                                       show_all=False))
+    finally:
+        sink.close()
+        stack.stop()
+
+
+if __name__ == '__main__':
+    main()

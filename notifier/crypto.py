@@ -34,7 +34,7 @@ def _key_file_key(conf):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, 'wb') as f:
                 f.write(fernet.Fernet.generate_key())
-            LOG.warning('Generated the secret encryption key %s; set '
+            LOG.warning('Generated the encryption key file %s; set '
                         '[secrets] encryption_keys on every node of a '
                         'multi-node deployment instead.', path)
         with open(path, 'rb') as f:

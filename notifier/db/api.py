@@ -515,37 +515,15 @@ def delivery_record_attempt(context, delivery_id, engine, started_at,
 
     ``message`` (the rendered :class:`notifier.drivers.base.Message`) and
     the ``recipients`` the driver reported go into the ledger.
+    ``attempts`` counts the current budget (a resend resets it); the
+    history numbers every attempt ever made. See
+    :func:`delivery_record_attempts` for several at once.
     """
-    session = context.session
-    delivery = session.get(models.Delivery, delivery_id)
-    delivery.attempts += 1
-    delivery.status = status
-    delivery.last_attempt_at = started_at
-    if message is not None:
-        delivery.subject = message.subject
-        delivery.text_body = message.text
-        delivery.html_body = message.html
-        delivery.template = message.template
-        delivery.template_version = message.template_version
-    if recipients:
-        delivery.recipients = list(recipients)
-    delivery.next_attempt_at = next_attempt_at
-    if receipt is not None:
-        delivery.receipt = receipt
-    delivery.last_error = error
-    if status == DELIVERED:
-        delivery.delivered_at = timeutils.utcnow()
-    # ``attempts`` counts the current budget (a resend resets it); the
-    # history numbers every attempt ever made.
-    number = (session.scalar(
-        sa.select(sa.func.max(models.DeliveryAttempt.number))
-        .where(models.DeliveryAttempt.delivery_id == delivery_id)) or 0) + 1
-    session.add(models.DeliveryAttempt(
-        delivery_id=delivery_id, number=number, engine=engine,
-        started_at=started_at, latency_ms=latency_ms, outcome=outcome,
-        receipt=receipt, error=error))
-    session.flush()
-    return delivery
+    delivery_record_attempts(context, [dict(
+        delivery_id=delivery_id, engine=engine, started_at=started_at,
+        latency_ms=latency_ms, outcome=outcome, status=status,
+        receipt=receipt, error=error, next_attempt_at=next_attempt_at,
+        message=message, recipients=recipients)])
 
 
 @enginefacade.writer

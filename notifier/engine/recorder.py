@@ -28,12 +28,12 @@ LOG = logging.getLogger(__name__)
 
 
 class _Pending:
-    __slots__ = ('kwargs', 'taken', 'done', 'result', 'error')
+    __slots__ = ('kwargs', 'taken', 'done', 'error')
 
     def __init__(self, kwargs):
         self.kwargs = kwargs
         self.taken = self.done = False
-        self.result = self.error = None
+        self.error = None
 
 
 class AttemptRecorder:
@@ -82,7 +82,6 @@ class AttemptRecorder:
                     self._cond.wait()
         if item.error is not None:
             raise item.error
-        return item.result
 
     @staticmethod
     def _commit(context, batch):
@@ -97,8 +96,7 @@ class AttemptRecorder:
                         'recording them one by one', len(batch), e)
             for item in batch:
                 try:
-                    item.result = db.delivery_record_attempt(
-                        context, **item.kwargs)
+                    db.delivery_record_attempt(context, **item.kwargs)
                 except Exception as e:
                     item.error = e
                 item.done = True

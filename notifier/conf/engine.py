@@ -13,6 +13,17 @@ opts = [
                help='Size of the thread pool that sends deliveries, per '
                     'engine process. It bounds how many sends (SMTP '
                     'sessions, HTTP requests) one engine has in flight.'),
+    cfg.IntOpt('batch_size',
+               default=64, min=1,
+               help='Most notifications an engine claims, routes and '
+                    'prepares together, in a few transactions, when they '
+                    'arrive faster than it takes them one by one (a burst, '
+                    'or a backlog after an outage). Each notification is '
+                    'still released as soon as its own deliveries are '
+                    'done. An engine holds at most this many, or four per '
+                    'delivery thread if that is more, while their '
+                    'deliveries are sent; further casts wait on the '
+                    'broker. 1 handles notifications one at a time.'),
     cfg.IntOpt('claim_lease',
                default=300, min=10,
                help='Seconds an engine holds a notification it claimed. '

@@ -549,15 +549,8 @@ def notification_release(context, notification_id, engine, status,
     Guarded by ``claimed_by``: an engine whose lease expired and was taken
     over cannot overwrite its successor's work. Returns True if it applied.
     """
-    n = model
-    return bool(context.session.execute(
-        sa.update(n)
-        .where(n.id == notification_id, n.status == RUNNING,
-               n.claimed_by == engine)
-        .values(status=status, lease_until=None,
-                next_attempt_at=next_attempt_at,
-                updated_at=timeutils.utcnow())
-        .execution_options(synchronize_session=False)).rowcount)
+    return _release(context.session, model, notification_id, engine,
+                    status, next_attempt_at)
 
 
 @enginefacade.writer
@@ -1122,11 +1115,12 @@ def template_rows(context, template_id, project_id=None):
     """The edits of ``template_id`` that may apply to ``project_id``: the
     system default's edit (project id '') and the project's override, in
     that order, None where there is none."""
-    session = context.session
-    rows = [_template_row(session, template_id, '')]
-    if project_id:
-        rows.append(_template_row(session, template_id, project_id))
-    return rows
+    scopes = [''] + ([project_id] if project_id else [])
+    found = {row.project_id: row for row in context.session.scalars(
+        sa.select(models.Template).where(
+            models.Template.template_id == template_id,
+            models.Template.project_id.in_(scopes)))}
+    return [found.get(scope) for scope in scopes]
 
 
 @enginefacade.reader
@@ -1207,21 +1201,52 @@ def delivery_record_attempts(context, attempts):
     """Record several attempts in one transaction (one commit): each item
     is the keyword arguments of :func:`delivery_record_attempt`, with the
     same effect on the delivery and its history. All are recorded or none
-    is. Plain UPDATE and INSERT statements: no delivery is loaded."""
-    if not attempts:
-        return
+    is. Plain UPDATE and INSERT statements: no delivery is loaded.
+
+    An item may also carry, or be only, ``release``: ``(notification id,
+    engine, status, next attempt time)``, the :func:`notification_release`
+    of a notification whose other attempts are all recorded, applied after
+    the attempts. Returns the notification ids whose release applied.
+    """
+    releases = [a['release'] for a in attempts if a.get('release')]
+    attempts = [a for a in attempts if a.get('delivery_id') is not None]
     session = context.session
-    ids = [a['delivery_id'] for a in attempts]
+    if attempts:
+        _record_attempts(session, attempts)
+    return _release_many(session, releases)
+
+
+# Core statements built once, with bind parameters (SQLAlchemy caches
+# their compiled form): building an ORM UPDATE per attempt cost more CPU
+# than running it.
+_DELIVERIES = models.Delivery.__table__
+_ATTEMPT_UPDATES = {}
+
+
+def _attempt_update(columns):
+    """UPDATE deliveries SET attempts = attempts + 1 and ``columns`` from
+    bind parameters of the same names, by ``b_id``."""
+    stmt = _ATTEMPT_UPDATES.get(columns)
+    if stmt is None:
+        d = _DELIVERIES
+        stmt = _ATTEMPT_UPDATES[columns] = (
+            sa.update(d).where(d.c.id == sa.bindparam('b_id'))
+            .values(attempts=d.c.attempts + 1,
+                    **{c: sa.bindparam(c) for c in columns}))
+    return stmt
+
+
+def _record_attempts(session, attempts):
+    ids = {a['delivery_id'] for a in attempts}
     numbers = dict(session.execute(
         sa.select(models.DeliveryAttempt.delivery_id,
                   sa.func.max(models.DeliveryAttempt.number))
-        .where(models.DeliveryAttempt.delivery_id.in_(set(ids)))
+        .where(models.DeliveryAttempt.delivery_id.in_(ids))
         .group_by(models.DeliveryAttempt.delivery_id)).all())
-    rows = []
-    delivery = models.Delivery
+    updates, rows = {}, []
     now = timeutils.utcnow()
     for a in attempts:
-        values = {'attempts': delivery.attempts + 1, 'status': a['status'],
+        values = {'b_id': a['delivery_id'], 'status': a['status'],
                   'last_attempt_at': a['started_at'],
                   'next_attempt_at': a.get('next_attempt_at'),
                   'last_error': a.get('error'), 'updated_at': now}
@@ -1236,10 +1261,8 @@ def delivery_record_attempts(context, attempts):
             values['receipt'] = a['receipt']
         if a['status'] == DELIVERED:
             values['delivered_at'] = now
-        session.execute(sa.update(delivery)
-                        .where(delivery.id == a['delivery_id'])
-                        .values(**values)
-                        .execution_options(synchronize_session=False))
+        shape = tuple(sorted(k for k in values if k != 'b_id'))
+        updates.setdefault(shape, []).append(values)
         number = numbers.get(a['delivery_id'], 0) + 1
         numbers[a['delivery_id']] = number
         rows.append({'delivery_id': a['delivery_id'], 'number': number,
@@ -1247,4 +1270,152 @@ def delivery_record_attempts(context, attempts):
                      'latency_ms': a['latency_ms'],
                      'outcome': a['outcome'], 'receipt': a.get('receipt'),
                      'error': a.get('error')})
+    for shape, params in updates.items():
+        session.execute(_attempt_update(shape), params)
     session.execute(sa.insert(models.DeliveryAttempt), rows)
+
+
+# Notifications claimed, fanned out and released in batches: an engine
+# fed faster than one notification at a time does one claim, one look-up
+# of deliveries and one release transaction per batch rather than per
+# notification.
+
+@enginefacade.writer
+def notifications_claim(context, notification_ids, engine, lease):
+    """Claim several notifications for ``engine`` at once, each with the
+    compare-and-set of :func:`notification_claim`. Returns the rows
+    claimed, by id; the others are someone else's or have nothing to do.
+
+    The caller must not pass ids it holds already: the claimed rows are
+    read back by ``claimed_by`` and the new lease.
+    """
+    ids = sorted(set(notification_ids))
+    if not ids:
+        return []
+    now = timeutils.utcnow()
+    until = now + _seconds(lease)
+    n = models.Notification
+    claimed = context.session.execute(
+        sa.update(n)
+        .where(n.id.in_(ids), _claimable(now, n))
+        .values(status=RUNNING, claimed_by=engine, lease_until=until,
+                updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        return []
+    return list(context.session.scalars(
+        sa.select(n).where(n.id.in_(ids), n.status == RUNNING,
+                           n.claimed_by == engine, n.lease_until == until)
+        .order_by(n.id)))
+
+
+@enginefacade.writer
+def deliveries_ensure_many(context, targets):
+    """:func:`deliveries_ensure` for several notifications in one
+    transaction: ``targets`` maps a notification (the row) to its targets.
+    Returns ``{notification id: [deliveries by id]}``."""
+    session = context.session
+    found = {}
+    ids = [n.id for n in targets]
+    for delivery in session.scalars(
+            sa.select(models.Delivery)
+            .where(models.Delivery.notification_id.in_(ids))):
+        found.setdefault(delivery.notification_id, {})[
+            delivery.target] = delivery
+    for notification, wanted in targets.items():
+        existing = found.setdefault(notification.id, {})
+        for target, (medium, destination_id) in wanted.items():
+            if target not in existing:
+                delivery = models.Delivery(
+                    uuid=uuidutils.generate_uuid(),
+                    notification_id=notification.id, target=target,
+                    medium=medium, destination_id=destination_id,
+                    status=PENDING, attempts=0,
+                    project_id=notification.project_id)
+                session.add(delivery)
+                existing[target] = delivery
+    session.flush()
+    return {nid: sorted(ds.values(), key=lambda d: d.id)
+            for nid, ds in found.items()}
+
+
+_RELEASES = {}
+
+
+def _release(session, model, notification_id, engine, status,
+             next_attempt_at):
+    stmt = _RELEASES.get(model)
+    if stmt is None:
+        t = model.__table__
+        stmt = _RELEASES[model] = (
+            sa.update(t)
+            .where(t.c.id == sa.bindparam('b_id'), t.c.status == RUNNING,
+                   t.c.claimed_by == sa.bindparam('b_engine'))
+            .values(status=sa.bindparam('status'), lease_until=None,
+                    next_attempt_at=sa.bindparam('next_attempt_at'),
+                    updated_at=sa.bindparam('updated_at')))
+    return bool(session.execute(stmt, {
+        'b_id': notification_id, 'b_engine': engine, 'status': status,
+        'next_attempt_at': next_attempt_at,
+        'updated_at': timeutils.utcnow()}).rowcount)
+
+
+def _release_many(session, releases):
+    """:func:`notification_release` of each (notification id, engine,
+    status, next attempt time): one UPDATE per distinct outcome rather
+    than per notification. Returns the ids it applied to."""
+    groups = {}
+    for nid, engine, status, next_attempt_at in releases:
+        groups.setdefault((engine, status, next_attempt_at), []).append(nid)
+    n = models.Notification.__table__
+    released = set()
+    for (engine, status, next_attempt_at), ids in groups.items():
+        stmt = _RELEASES.get('many')
+        if stmt is None:
+            stmt = _RELEASES['many'] = (
+                sa.update(n)
+                .where(n.c.id.in_(sa.bindparam('b_ids', expanding=True)),
+                       n.c.status == RUNNING,
+                       n.c.claimed_by == sa.bindparam('b_engine'))
+                .values(status=sa.bindparam('status'), lease_until=None,
+                        next_attempt_at=sa.bindparam('next_attempt_at'),
+                        updated_at=sa.bindparam('updated_at')))
+        done = session.execute(stmt, {
+            'b_ids': sorted(ids), 'b_engine': engine, 'status': status,
+            'next_attempt_at': next_attempt_at,
+            'updated_at': timeutils.utcnow()}).rowcount
+        if done == len(ids):
+            released.update(ids)
+        elif done:  # some were taken over: the others are ours now
+            released.update(session.scalars(
+                sa.select(n.c.id).where(n.c.id.in_(ids),
+                                        n.c.claimed_by == engine,
+                                        n.c.status == status,
+                                        n.c.lease_until.is_(None))))
+    return released
+
+
+@enginefacade.writer
+def notifications_release(context, engine, outcomes):
+    """:func:`notification_release` of several notifications in one
+    transaction: ``outcomes`` maps an id to its (status, next attempt
+    time). Returns the ids it applied to."""
+    return _release_many(context.session, [
+        (nid, engine, status, next_attempt_at)
+        for nid, (status, next_attempt_at) in outcomes.items()])
+
+
+@enginefacade.writer
+def notifications_extend_lease(context, notification_ids, engine, lease):
+    """:func:`notification_extend_lease` of several notifications; the
+    number whose lease this engine still held and extended."""
+    ids = sorted(set(notification_ids))
+    if not ids:
+        return 0
+    n = models.Notification
+    now = timeutils.utcnow()
+    return context.session.execute(
+        sa.update(n)
+        .where(n.id.in_(ids), n.status == RUNNING, n.claimed_by == engine)
+        .values(lease_until=now + _seconds(lease), updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount

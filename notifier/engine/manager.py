@@ -17,6 +17,7 @@ import futurist
 from futurist import periodics
 from futurist import waiters
 import oslo_messaging as messaging
+from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
@@ -58,8 +59,63 @@ def outcome(deliveries):
     return db.FAILED, None
 
 
+class _Flight:
+    """A claimed notification while its due deliveries are sent: the
+    deliveries (the attempts update them in memory, so that the last one
+    knows the outcome without reading them back) and how many sends are
+    still out."""
+
+    def __init__(self, notification, context, deliveries, sends):
+        self.notification = notification
+        self.context = context
+        self.deliveries = deliveries
+        self.sending = self.remaining = sends  # sent; recorded
+        self.broken = False  # an attempt could not be recorded
+        self.status = None
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+
+    def sent(self, delivery, status, next_attempt_at):
+        """Note one send's outcome, before its attempt is recorded.
+        Returns the notification's outcome (status, next attempt time) if
+        this attempt is the last one and every other attempt is recorded
+        already: its record then carries the release too."""
+        with self._lock:
+            delivery.status, delivery.next_attempt_at = \
+                status, next_attempt_at
+            self.sending -= 1
+            if self.sending or self.remaining > 1 or self.broken:
+                return None
+            return outcome(self.deliveries)
+
+    def recorded(self, ok):
+        """Note that an attempt was recorded (or could not be). Returns
+        (last, outcome): whether it was the last attempt, and then the
+        notification's outcome, or None if an attempt went unrecorded
+        and the notification must be left to its lease."""
+        with self._lock:
+            self.broken = self.broken or not ok
+            self.remaining -= 1
+            if self.remaining:
+                return False, None
+            return True, None if self.broken else outcome(self.deliveries)
+
+
 class EngineManager:
-    """The RPC endpoint on topic ``notifier-engine``; see rpcapi."""
+    """The RPC endpoint on topic ``notifier-engine``; see rpcapi.
+
+    Notifications cast faster than they are taken one at a time are taken
+    in batches of up to ``[engine] batch_size``: the RPC threads queue
+    them and at most :attr:`LEADERS` of those threads claim, route and
+    prepare each batch, in a few transactions, then hand its deliveries to
+    the sending threads without waiting for them. Each notification is
+    released, in the same transaction as its last attempt, as soon as its
+    own deliveries are done; a lease keeper extends the claims of those
+    still sending.
+    """
+
+    #: RPC threads that claim and prepare batches at the same time.
+    LEADERS = 2
 
     target = messaging.Target(version='1.1')
 
@@ -75,11 +131,20 @@ class EngineManager:
         self._resume_pool = futurist.ThreadPoolExecutor(
             max_workers=max(2, conf.engine.delivery_threads // 2))
         self._periodic_worker = None
+        self._batch_size = conf.engine.batch_size
+        self._cond = threading.Condition()
+        self._queued = []  # cast, not yet claimed
+        self._leaders = 0
+        self._flights = {}  # notification id -> _Flight
+        self._max_flights = max(self._batch_size,
+                                4 * conf.engine.delivery_threads)
+        self._keeper = None
+        self._stopped = threading.Event()
 
     # RPC methods
 
     def process_notification(self, ctxt, notification_id):
-        self.process(notification_id, request_id=ctxt.get('request_id'))
+        self.queue(notification_id)
 
     def process_message(self, ctxt, message_id):
         self.process_message_id(message_id,
@@ -87,59 +152,186 @@ class EngineManager:
 
     # The work
 
+    def queue(self, notification_id):
+        """Take a notification in the next batch. Waits while a full
+        batch is queued already (the broker keeps the rest); the calling
+        thread may lead batches until the queue is empty."""
+        with self._cond:
+            while len(self._queued) >= 2 * self._batch_size:
+                self._cond.wait()
+            self._queued.append(notification_id)
+            if self._leaders >= self.LEADERS:
+                return
+            self._leaders += 1
+        leading = True
+        try:
+            while True:
+                with self._cond:
+                    batch = self._queued[:self._batch_size]
+                    del self._queued[:self._batch_size]
+                    self._cond.notify_all()
+                    if not batch:
+                        self._leaders -= 1
+                        leading = False
+                        return
+                self._start(batch)
+        finally:
+            if leading:
+                with self._cond:
+                    self._leaders -= 1
+
     def process(self, notification_id, request_id=None):
-        """Claim one notification and deliver what it still needs."""
-        context = notifier_context.get_admin_context(request_id)
-        notification = db.notification_claim(
-            context, notification_id, self.engine_id,
-            self.conf.engine.claim_lease)
-        if notification is None:
+        """Claim one notification and deliver what it still needs; its
+        new status, or None if it was not claimable."""
+        flights = self._start([notification_id])
+        if not flights:
             LOG.debug('Notification %s is not claimable (taken by another '
                       'engine, or nothing to do)', notification_id)
             return None
-        if not request_id and notification.request_id:
-            # Picked up from the database: log with the API's request id.
-            context = notifier_context.get_admin_context(
-                notification.request_id)
-        try:
-            return self._fan_out(context, notification)
-        except Exception:
-            LOG.exception('Processing notification %(uuid)s failed; it '
-                          'stays claimed and is resumed after its lease '
-                          '([engine] claim_lease) expires.',
-                          {'uuid': notification.notification_uuid})
-            return None
+        flights[0].done.wait()
+        return flights[0].status
 
-    def _fan_out(self, context, notification):
-        deliveries = db.deliveries_ensure(
-            context, notification.id,
-            routing.targets(self.conf, context, notification))
+    def _start(self, notification_ids):
+        """Claim these notifications and start sending their due
+        deliveries; returns their flights (see :class:`_Flight`)."""
+        with self._cond:
+            ids = [i for i in dict.fromkeys(notification_ids)
+                   if i not in self._flights]
+            while len(self._flights) >= self._max_flights:
+                self._cond.wait()
+        context = notifier_context.get_admin_context()
+        try:
+            # One transaction: the claim, the routing and the deliveries
+            # commit together, or not at all (and are taken again).
+            with enginefacade.writer.using(context):
+                claimed = db.notifications_claim(
+                    context, ids, self.engine_id,
+                    self.conf.engine.claim_lease)
+                plan = self._plan(context, claimed) if claimed else None
+        except Exception:
+            LOG.exception('Could not claim and route notifications %s; '
+                          'they are left as they were and picked up from '
+                          'the database later', ids)
+            return []
+        return self._launch(context, *plan) if plan else []
+
+    def _plan(self, context, claimed):
+        """Route claimed notifications, create their deliveries and look
+        up what their due deliveries share."""
+        subscriptions, targets = {}, {}
+        for n in claimed:
+            if n.project_id not in subscriptions:
+                subscriptions[n.project_id] = db.subscriptions_enabled(
+                    context, n.project_id)
+            targets[n] = routing.targets(self.conf, context, n,
+                                         subscriptions[n.project_id])
+        deliveries = db.deliveries_ensure_many(context, targets)
         now = timeutils.utcnow()
-        due = [d for d in deliveries if d.status == db.PENDING and
+        due = [d for n in claimed for d in deliveries[n.id]
+               if d.status == db.PENDING and
                (d.next_attempt_at is None or d.next_attempt_at <= now)]
         due = self.health.admit(context, due)  # paused ones wait
-        event = views.notification(notification)
-        prepared = self._prepare(context, event, due)
-        futures = [self._send_pool.submit(self._attempt, context, d, event,
-                                          None, prepared)
-                   for d in due]
-        self._wait_holding_lease(context, notification, futures)
-        deliveries = db.deliveries_for_notification(context, notification.id)
-        status, next_attempt_at = outcome(deliveries)
-        if db.notification_release(context, notification.id, self.engine_id,
-                                   status, next_attempt_at):
-            LOG.info('Notification %(uuid)s is %(status)s: %(ok)d of %(n)d '
-                     'deliveries done',
-                     {'uuid': notification.notification_uuid,
-                      'status': status, 'n': len(deliveries),
-                      'ok': sum(d.status == db.DELIVERED
-                                for d in deliveries)})
-        else:
-            LOG.warning('Notification %s was taken over by another engine '
-                        'while this one worked on it (lease expired); its '
-                        'outcome is left to that engine.',
-                        notification.notification_uuid)
-        return status
+        events = {n.id: views.notification(n) for n in claimed}
+        return (claimed, deliveries, due, events,
+                self._prepare(context, events, due))
+
+    def _launch(self, context, claimed, deliveries, due, events, prepared):
+        """Hand the due deliveries to the sending threads; release the
+        notifications that have nothing to send now."""
+        sends = {}
+        for d in due:
+            sends.setdefault(d.notification_id, []).append(d)
+        flights, quiet = [], {}
+        with self._cond:
+            for n in claimed:
+                flight = self._flights[n.id] = _Flight(
+                    n, notifier_context.get_admin_context(n.request_id),
+                    deliveries[n.id], len(sends.get(n.id, ())))
+                flights.append(flight)
+                if not flight.remaining:
+                    quiet[n.id] = outcome(flight.deliveries)
+            if self._keeper is None:
+                self._keeper = threading.Thread(
+                    target=self._keep_leases, name='notifier-leases',
+                    daemon=True)
+                self._keeper.start()
+        for flight in flights:
+            for d in sends.get(flight.notification.id, ()):
+                try:
+                    self._send_pool.submit(
+                        self._attempt, flight.context, d,
+                        events[d.notification_id], None,
+                        prepared.get(d.notification_id), flight)
+                except RuntimeError:  # stopping: left to its lease
+                    flight.sent(d, d.status, d.next_attempt_at)
+                    self._recorded(flight, False)
+        if quiet:  # nothing to send now: released together
+            try:
+                released = db.notifications_release(context, self.engine_id,
+                                                    quiet)
+            except Exception:
+                LOG.exception('Could not release notifications %s; they '
+                              'are resumed after their lease expires',
+                              sorted(quiet))
+                released = None
+            for flight in flights:
+                nid = flight.notification.id
+                if nid in quiet:
+                    self._finish(flight, quiet[nid], released)
+        return flights
+
+    def _finish(self, flight, result, released):
+        """The flight is over: log its outcome (``released`` says whether
+        this engine still held it; None: the release failed) and wake up
+        whoever waits for it."""
+        n = flight.notification
+        if released is not None:
+            status = result[0]
+            if n.id in released:
+                flight.status = status
+                LOG.info('Notification %(uuid)s is %(status)s: %(ok)d of '
+                         '%(n)d deliveries done',
+                         {'uuid': n.notification_uuid, 'status': status,
+                          'n': len(flight.deliveries),
+                          'ok': sum(d.status == db.DELIVERED
+                                    for d in flight.deliveries)})
+            else:
+                LOG.warning('Notification %s was taken over by another '
+                            'engine while this one worked on it (lease '
+                            'expired); its outcome is left to that engine.',
+                            n.notification_uuid)
+        with self._cond:
+            self._flights.pop(n.id, None)
+            self._cond.notify_all()
+        flight.done.set()
+
+    def _keep_leases(self):
+        """Extend the claims of the notifications still sending every
+        third of ``[engine] claim_lease``, so that a slow fan-out is not
+        taken over (and sent twice) by another engine; the leases still
+        expire soon after this engine dies."""
+        lease = self.conf.engine.claim_lease
+        context = notifier_context.get_admin_context()
+        while not self._stopped.wait(lease / 3.0):
+            with self._cond:
+                ids = list(self._flights)
+                if not ids:
+                    self._keeper = None
+                    return
+            try:
+                held = db.notifications_extend_lease(
+                    context, ids, self.engine_id, lease)
+            except Exception:
+                LOG.exception('Could not extend the leases of %d '
+                              'notifications; retrying in %d seconds',
+                              len(ids), lease // 3)
+                continue
+            if held < len(ids):
+                LOG.warning('Lost the claim on %(lost)d of %(n)d '
+                            'notifications while sending (their lease '
+                            'expired and another engine took them); '
+                            'finishing the sends in flight',
+                            {'lost': len(ids) - held, 'n': len(ids)})
 
     def _wait_holding_lease(self, context, notification, futures,
                             model=models.Notification):
@@ -159,25 +351,31 @@ class EngineManager:
                 waiters.wait_for_all(futures)
                 return
 
-    def _prepare(self, context, event, due):
-        """What the due deliveries of a notification share (template,
-        destinations, rendered message), looked up once; None (each
-        delivery then looks them up itself) if that fails."""
+    def _prepare(self, context, events, due):
+        """What the due deliveries share (templates, destinations,
+        rendered messages), looked up once: a :class:`recorder.Prepared`
+        by notification id; empty (each delivery then looks them up
+        itself) if that fails."""
         if not due:
-            return None
+            return {}
         try:
-            return recorder.Prepared(self.conf, context, event, due)
+            return recorder.batch(
+                self.conf, context,
+                [events[i] for i in {d.notification_id for d in due}], due)
         except Exception as e:
-            LOG.warning('Could not look up the template and destinations '
-                        'of notification %(uuid)s at once (%(error)s); '
+            LOG.warning('Could not look up the templates and destinations '
+                        'of notifications %(uuids)s at once (%(error)s); '
                         'each delivery looks them up',
-                        {'uuid': event.get('notification_uuid'),
+                        {'uuids': ', '.join(sorted(
+                            events[i]['notification_uuid']
+                            for i in {d.notification_id for d in due})),
                          'error': e})
-            return None
+            return {}
 
     def _attempt(self, context, delivery, event, content=None,
-                 prepared=None):
-        """One attempt of one delivery, recorded whatever happens."""
+                 prepared=None, flight=None):
+        """One attempt of one delivery, recorded whatever happens; the
+        last of a ``flight`` releases its notification."""
         context.update_store()  # log lines carry the request id
         attempt = delivery.attempts + 1
         started_at = timeutils.utcnow()
@@ -223,15 +421,20 @@ class EngineManager:
                 next_attempt_at = started_at + datetime.timedelta(
                     seconds=backoff(self.conf, attempt))
         latency_ms = (time.monotonic() - start) * 1000.0
+        release = None
+        if flight is not None:
+            release = flight.sent(delivery, status, next_attempt_at)
+            if release is not None:
+                release = (flight.notification.id, self.engine_id) + release
         try:
             # Committed (with the attempts other threads finished at the
             # same time) before this returns: see recorder.
-            self.recorder.record(
+            released = self.recorder.record(
                 context, delivery_id=delivery.id, engine=self.engine_id,
                 started_at=started_at, latency_ms=latency_ms,
                 outcome=result, status=status, receipt=receipt, error=error,
                 next_attempt_at=next_attempt_at, message=message,
-                recipients=recipients)
+                recipients=recipients, release=release)
         except Exception:
             LOG.exception('Could not record attempt %(n)d of delivery '
                           '%(uuid)s (%(result)s); the notification is '
@@ -239,6 +442,8 @@ class EngineManager:
                           'may be made again.',
                           {'n': attempt, 'uuid': delivery.uuid,
                            'result': result})
+            if flight is not None:
+                self._recorded(flight, False)
             return
         self.health.record(context, delivery, status, failure)
         log = LOG.info if status == db.DELIVERED else LOG.warning
@@ -247,6 +452,33 @@ class EngineManager:
             {'uuid': delivery.uuid, 'target': delivery.target, 'n': attempt,
              'result': result, 'ms': latency_ms,
              'why': ': %s' % error if error else ''})
+        if flight is not None:
+            self._recorded(flight, True, release, released)
+
+    def _recorded(self, flight, ok, release=None, released=False):
+        """After an attempt of a flight is recorded (``ok``) or not: the
+        last one releases the notification, unless its record carried the
+        ``release`` already."""
+        last, result = flight.recorded(ok)
+        if not last:
+            return
+        nid = flight.notification.id
+        if result is None:  # left to its lease: see _attempt
+            self._finish(flight, None, None)
+            return
+        if release is not None:
+            self._finish(flight, result, {nid} if released else set())
+            return
+        try:
+            released = self.recorder.record(
+                flight.context, release=(nid, self.engine_id) + result)
+        except Exception:
+            LOG.exception('Could not release notification %s; it is '
+                          'resumed after its lease expires',
+                          flight.notification.notification_uuid)
+            self._finish(flight, result, None)
+            return
+        self._finish(flight, result, {nid} if released else set())
 
     def _settings(self, context, delivery):
         """The destination's settings with its secrets, or {} for a
@@ -441,8 +673,11 @@ class EngineManager:
         if ids:
             LOG.info('Picking up %d notifications from the database (lost '
                      'casts, expired leases or due retries)', len(ids))
-            waiters.wait_for_all(
-                [self._resume_pool.submit(self.process, i) for i in ids])
+            flights = []
+            for k in range(0, len(ids), self._batch_size):
+                flights += self._start(ids[k:k + self._batch_size])
+            for flight in flights:
+                flight.done.wait()
         return len(ids) + self._periodic_messages(context)
 
     def _periodic(self):
@@ -469,4 +704,5 @@ class EngineManager:
             self._periodic_worker.wait()
         self._resume_pool.shutdown(wait=True)
         self._send_pool.shutdown(wait=True)
+        self._stopped.set()  # the lease keeper
         self.drivers.close()

@@ -17,14 +17,18 @@ def matches(filters, notification):
                for name, value in checks)
 
 
-def targets(conf, context, notification):
+def targets(conf, context, notification, subscriptions=None):
     """Target key -> (medium, destination id) for every delivery the
     notification needs: the operator's default destinations and the
-    enabled destinations of the project's matching subscriptions."""
+    enabled destinations of the project's matching subscriptions (the
+    project's :func:`db.subscriptions_enabled`, looked up unless given).
+    """
     result = {'default:%s' % medium: (medium, None)
               for medium in conf.engine.default_destinations}
-    for subscription in db.subscriptions_enabled(context,
-                                                 notification.project_id):
+    if subscriptions is None:
+        subscriptions = db.subscriptions_enabled(context,
+                                                 notification.project_id)
+    for subscription in subscriptions:
         if not matches(subscription.filters, notification):
             continue
         for destination in subscription.destinations:

@@ -6,8 +6,8 @@ MariaDB database), starts the webhook sink in a process of its own,
 creates ``--destinations`` webhook destinations to it and
 ``--notifications`` notifications through Notifier's WSGI pipeline loaded
 in this process, then has an :class:`EngineManager` in this process
-deliver them, ``--concurrency`` notifications at a time (as the RPC
-server's executor does). Prints deliveries per second, the CPU per
+deliver them, queued by ``--concurrency`` threads as the RPC server's
+executor does. Prints deliveries per second, the CPU per
 delivery and the profile. Bench-only: not part of the tests.
 """
 
@@ -32,6 +32,12 @@ def main(argv=None):
     p.add_argument('--notifications', type=int, default=200)
     p.add_argument('--destinations', type=int, default=10)
     p.add_argument('--concurrency', type=int, default=8)
+    p.add_argument('--one-by-one', action='store_true',
+                   help='EngineManager.process per notification instead '
+                        'of the batches of the RPC path')
+    p.add_argument('--statements', action='store_true',
+                   help='count the SQL statements of the timed part, by '
+                        'their first words')
     p.add_argument('--html', default=None)
     p.add_argument('--no-profile', action='store_true',
                    help='only time the deliveries')
@@ -98,8 +104,25 @@ def main(argv=None):
             profiler = pyinstrument.Profiler(interval=0.001, async_mode=
                                              'disabled')
             profiler.start()
+        counts = {}
+        if args.statements:
+            import collections
+            import sqlalchemy as sa
+            from notifier.db import api as db_api
+            counts = collections.Counter()
+
+            @sa.event.listens_for(db_api.get_engine(), 'before_cursor_execute')
+            def count(conn, cursor, statement, *a):
+                counts[' '.join(statement.split()[:4])[:60]] += 1
         w0, c0 = time.perf_counter(), time.process_time()
-        waiters.wait_for_all([pool.submit(engine.process, i) for i in rows])
+        if args.one_by_one:
+            waiters.wait_for_all([pool.submit(engine.process, i)
+                                  for i in rows])
+        else:  # as the RPC server's threads do: queued, taken in batches
+            waiters.wait_for_all([pool.submit(engine.queue, i)
+                                  for i in rows])
+            while engine._queued or engine._leaders or engine._flights:
+                time.sleep(0.005)
         wall = time.perf_counter() - w0
         cpu = time.process_time() - c0
         if profiler is not None:
@@ -110,6 +133,9 @@ def main(argv=None):
         got = sum(1 for a in sink.snapshot() if a[1].startswith('/p/'))
         print('%d deliveries (%d arrived incl. warm-up): %.1f/s, %.2f ms '
               'CPU per delivery' % (n, got, n / wall, cpu * 1000 / n))
+        for statement, k in sorted(counts.items(), key=lambda i: -i[1]):
+            print('%6d  %5.2f/notification  %s' % (
+                k, k / len(rows), statement))
         engine.stop()
         pool.shutdown()
         if args.yappi:

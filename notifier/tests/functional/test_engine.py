@@ -9,6 +9,7 @@ import oslo_messaging as messaging
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
+from notifier.db import api as db_api
 from notifier.db import models
 from notifier.drivers import base as drivers_base
 from notifier.drivers import log
@@ -245,3 +246,53 @@ class TestLongFanOut(base.FunctionalTestCase):
         self.assertEqual(1, driver.calls)
         self.assertEqual(1, len(shown['recovery_workflow_details'][0][
             'progress_details']))
+
+
+class TestBatches(EngineTestCase):
+    """Casts that arrive while the engine is busy are claimed together."""
+
+    def test_casts_queued_behind_busy_leaders_are_claimed_in_one_batch(self):
+        with mock.patch('oslo_messaging.rpc.client._BaseCallContext.cast',
+                        side_effect=messaging.MessageDeliveryFailure(
+                            'no engine here')):
+            ids = [self.api.post('/v1/notifications', base.notification_body(
+                hostname='compute-%d' % k), status=202).json[
+                    'notification']['id'] for k in range(12)]
+        manager = self.engine.manager
+        real_claim = db_api.notifications_claim
+        go = threading.Event()
+        claims = []
+
+        def claim(context, notification_ids, *args):
+            claims.append(sorted(notification_ids))
+            go.wait(30)
+            return real_claim(context, notification_ids, *args)
+
+        def cast(notification_id):
+            thread = threading.Thread(target=manager.process_notification,
+                                      args=({}, notification_id))
+            thread.start()
+            return thread
+
+        with mock.patch.object(db_api, 'notifications_claim', claim):
+            leaders = []
+            for i in ids[:manager.LEADERS]:  # each leader waits in claim
+                leaders.append(cast(i))
+                for _ in range(100):
+                    if len(claims) == len(leaders):
+                        break
+                    time.sleep(0.05)
+            queued = [cast(i) for i in ids[manager.LEADERS:]]
+            for thread in queued:
+                thread.join(10)
+                self.assertFalse(thread.is_alive(),
+                                 'a cast waited for the busy leaders')
+            go.set()
+            for thread in leaders:
+                thread.join(30)
+
+        for i in ids:
+            self.wait_for_status(i, ['finished'])
+        self.assertEqual([[i] for i in ids[:manager.LEADERS]] +
+                         [ids[manager.LEADERS:]], claims)
+        self.assertEqual(12, len(set(self.driver.calls)))

@@ -411,6 +411,95 @@ class _DBAPITests:
         self.assertEqual('finished',
                          db.notification_get(self.ctx, created.id).status)
 
+    # The same in batches
+
+    def test_batch_claim_takes_only_the_claimable_ones(self):
+        free, held, done = self.create(), self.create(), self.create()
+        db.notification_claim(self.ctx, held.id, 'engine-b', 60)
+        self.set_columns(models.Notification, done.id, status='finished')
+
+        claimed = db.notifications_claim(
+            self.ctx, [done.id, held.id, free.id, free.id], 'engine-a', 60)
+
+        self.assertEqual([free.id], [n.id for n in claimed])
+        self.assertEqual('engine-a', claimed[0].claimed_by)
+        self.assertEqual('engine-b',
+                         db.notification_get(self.ctx, held.id).claimed_by)
+        self.assertEqual([], db.notifications_claim(
+            self.ctx, [free.id, held.id], 'engine-c', 60))
+
+    def test_batch_release_skips_what_another_engine_took_over(self):
+        kept, lost, failed = self.create(), self.create(), self.create()
+        db.notifications_claim(self.ctx, [kept.id, lost.id, failed.id],
+                               'engine-a', 60)
+        self.set_columns(models.Notification, lost.id,
+                         lease_until=self.ago(seconds=5))
+        db.notification_claim(self.ctx, lost.id, 'engine-b', 60)
+
+        released = db.notifications_release(self.ctx, 'engine-a', {
+            kept.id: ('finished', None), lost.id: ('finished', None),
+            failed.id: ('failed', None)})
+
+        self.assertEqual({kept.id, failed.id}, released)
+        self.assertEqual('finished',
+                         db.notification_get(self.ctx, kept.id).status)
+        self.assertEqual('failed',
+                         db.notification_get(self.ctx, failed.id).status)
+        still = db.notification_get(self.ctx, lost.id)
+        self.assertEqual(('running', 'engine-b'),
+                         (still.status, still.claimed_by))
+
+    def test_batch_lease_extension_counts_what_the_engine_holds(self):
+        mine, theirs = self.create(), self.create()
+        db.notifications_claim(self.ctx, [mine.id], 'engine-a', 10)
+        db.notifications_claim(self.ctx, [theirs.id], 'engine-b', 10)
+
+        self.assertEqual(1, db.notifications_extend_lease(
+            self.ctx, [mine.id, theirs.id], 'engine-a', 600))
+        self.assertGreater(db.notification_get(self.ctx, mine.id)
+                           .lease_until, self.from_now(seconds=300))
+        self.assertLess(db.notification_get(self.ctx, theirs.id)
+                        .lease_until, self.from_now(seconds=60))
+
+    def test_batch_ensure_keeps_existing_deliveries(self):
+        first, second = self.create(), self.create()
+        before = db.deliveries_ensure(self.ctx, first.id,
+                                      {'default:log': ('log', None)})
+        rows = {n.id: n for n in db.notifications_claim(
+            self.ctx, [first.id, second.id], 'engine-a', 60)}
+
+        got = db.deliveries_ensure_many(self.ctx, {
+            rows[first.id]: {'default:log': ('log', None),
+                             'default:email': ('email', None)},
+            rows[second.id]: {'default:log': ('log', None)}})
+
+        self.assertEqual(before[0].id, got[first.id][0].id)
+        self.assertEqual(['default:log', 'default:email'],
+                         [d.target for d in got[first.id]])
+        self.assertEqual(['default:log'], [d.target for d in got[second.id]])
+        self.assertEqual({second.project_id},
+                         {d.project_id for d in got[second.id]})
+        self.assertEqual(3, self.count(models.Delivery))
+
+    def test_attempt_record_can_carry_the_release(self):
+        created = self.create()
+        db.notification_claim(self.ctx, created.id, 'engine-a', 60)
+        [log] = db.deliveries_ensure(self.ctx, created.id,
+                                     {'default:log': ('log', None)})
+
+        released = db.delivery_record_attempts(self.ctx, [dict(
+            delivery_id=log.id, engine='engine-a',
+            started_at=timeutils.utcnow(), latency_ms=1.0,
+            outcome='delivered', status='delivered',
+            release=(created.id, 'engine-a', 'finished', None))])
+
+        self.assertEqual({created.id}, released)
+        self.assertEqual('finished',
+                         db.notification_get(self.ctx, created.id).status)
+        self.assertEqual(['delivered'], [
+            d.status for d in db.deliveries_for_notification(
+                self.ctx, created.id)])
+
     # Deliveries
 
     def test_deliveries_ensure_creates_one_delivery_per_target_once(self):

@@ -1,5 +1,8 @@
 import logging
+import os
 import time
+
+import fixtures
 
 from notifier.drivers import net
 from notifier import exception
@@ -154,3 +157,37 @@ class TestPublicURL(base.DriverUnitTestCase):
 
     def test_no_host_is_none(self):
         self.assertIsNone(net.public_url('not a url'))
+
+
+class TestSessionEnvironment(base.DriverUnitTestCase):
+    """requests' per-request look at the environment is skipped unless a
+    proxy is configured there."""
+
+    def setUp(self):
+        super().setUp()
+        for name in list(os.environ):
+            if name.lower().endswith('_proxy') or name in (
+                    'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+                self.useFixture(fixtures.EnvironmentVariable(name))
+
+    def test_no_proxy_configured_skips_the_environment(self):
+        session = net.session(self.conf)
+        self.assertFalse(session.trust_env)
+        self.assertIs(True, session.verify)
+
+    def test_ca_bundle_variable_is_still_honoured(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'REQUESTS_CA_BUNDLE', '/etc/notifier/ca.pem'))
+        self.assertEqual('/etc/notifier/ca.pem',
+                         net.session(self.conf).verify)
+
+    def test_a_proxy_in_the_environment_is_used(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'https_proxy', 'http://proxy.example.com:3128'))
+        session = net.session(self.conf)
+        self.assertTrue(session.trust_env)
+        self.assertEqual(
+            {'https': 'http://proxy.example.com:3128'},
+            session.merge_environment_settings(
+                'https://hooks.example.com/x', {}, None, None,
+                None)['proxies'])

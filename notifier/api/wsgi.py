@@ -7,6 +7,8 @@ the message says what was wrong and how to fix it. A 500 never carries a
 traceback.
 """
 
+import json
+
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
@@ -41,15 +43,21 @@ STATUS_FOR = [
 ]
 
 
+# jsonutils.dumps' encoder, built once: json.dumps builds a new one on every
+# call that passes ``default``.
+_ENCODER = json.JSONEncoder(default=jsonutils.to_primitive)
+
+
 def json_response(status, body=None, headers=None):
-    response = webob.Response(status=status, headerlist=headers or [])
-    if body is not None:
-        response.content_type = 'application/json'
-        response.charset = None
-        response.body = jsonutils.dump_as_bytes(body)
-    else:
+    if body is None:
+        response = webob.Response(status=status, headerlist=headers or [])
         response.content_type = None
-    return response
+        return response
+    # The headers as the content_type, charset and body setters leave them
+    # (Content-Type without a charset, then Content-Length), set at once.
+    return webob.Response(
+        body=_ENCODER.encode(body).encode('utf-8'), status=status,
+        headerlist=(headers or []) + [('Content-Type', 'application/json')])
 
 
 def fault(req, status, message):

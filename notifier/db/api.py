@@ -12,6 +12,8 @@ from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
 
 from notifier import exception
 from notifier.db import models
@@ -236,50 +238,106 @@ def _notification_query(project_id):
     return stmt
 
 
-# On MySQL the UPDATE of a missing dedup row gap-locks its key, and two
-# concurrent INSERTs into that gap deadlock; the retry, a new transaction,
-# sees the winner's row and refuses the duplicate.
+# The ingest path is SQLAlchemy Core on the transaction's connection rather
+# than ORM flushes: its statements are built once, so each execution is a
+# compiled-cache hit, and each step is one round trip (the host lookup, the
+# dedup claim, the insert with its id from lastrowid or RETURNING, the
+# commit). It is the hottest write of the service.
+_HOSTS = models.Host.__table__
+_NOTIFICATIONS = models.Notification.__table__
+_DEDUP = models.NotificationDedup.__table__
+
+_HOST_BY_NAME = sa.select(
+    _HOSTS.c.uuid, _HOSTS.c.name, _HOSTS.c.on_maintenance).where(
+    _HOSTS.c.project_id == sa.bindparam('project_id'),
+    _HOSTS.c.name == sa.bindparam('name'))
+_HOST_INSERT = _HOSTS.insert()
+_NOTIFICATION_INSERT = _NOTIFICATIONS.insert()
+_DEDUP_ROW = {'key': sa.bindparam('dedup_key'),
+              'notification_uuid': sa.bindparam('claim_uuid'),
+              'expires_at': sa.bindparam('claim_expires')}
+
+
+def _dedup_upsert(insert):
+    # Inserts the row, or takes it over if it has expired; a live row is
+    # left as it is and the rowcount is 0. Concurrent claims of one key
+    # wait for each other on the row, and see the winner's expiry.
+    stmt = insert(_DEDUP).values(_DEDUP_ROW)
+    return stmt.on_conflict_do_update(
+        index_elements=[_DEDUP.c.key],
+        set_={'notification_uuid': stmt.excluded.notification_uuid,
+              'expires_at': stmt.excluded.expires_at},
+        where=_DEDUP.c.expires_at <= sa.bindparam('now'))
+
+
+_DEDUP_UPSERT = {'postgresql': _dedup_upsert(postgresql.insert),
+                 'sqlite': _dedup_upsert(sqlite.insert)}
+# MySQL's upsert cannot say whether it inserted or left a live row alone
+# (SQLAlchemy connects with CLIENT_FOUND_ROWS: both count 1), so it is
+# INSERT IGNORE, and only when the row exists, a locking read of its expiry
+# and the takeover of an expired row. The read shares the lock the ignored
+# INSERT took: concurrent duplicates do not upgrade it, so do not deadlock.
+_DEDUP_INSERT_IGNORE = sa.insert(_DEDUP).values(_DEDUP_ROW).prefix_with(
+    'IGNORE')
+_DEDUP_EXPIRY = sa.select(_DEDUP.c.expires_at).where(
+    _DEDUP.c.key == sa.bindparam('dedup_key')).with_for_update(read=True)
+_DEDUP_TAKEOVER = sa.update(_DEDUP).where(
+    _DEDUP.c.key == sa.bindparam('dedup_key'),
+    _DEDUP.c.expires_at <= sa.bindparam('now')).values(
+        notification_uuid=sa.bindparam('claim_uuid'),
+        expires_at=sa.bindparam('claim_expires'))
+
+
+def _dedup_claim(connection, params):
+    """Whether this notification may have the dedup key: there is no row
+    for it, or the row has expired (``params``: dedup_key, claim_uuid,
+    claim_expires, now)."""
+    upsert = _DEDUP_UPSERT.get(connection.dialect.name)
+    if upsert is not None:
+        return connection.execute(upsert, params).rowcount == 1
+    if connection.execute(_DEDUP_INSERT_IGNORE, params).rowcount:
+        return True
+    expires_at = connection.execute(_DEDUP_EXPIRY, params).scalar()
+    if expires_at is not None and expires_at > params['now']:
+        return False
+    return connection.execute(_DEDUP_TAKEOVER, params).rowcount == 1
+
+
+# On MySQL two transactions that find a dedup row (the INSERT IGNORE that
+# met it) and then take it over, or that insert a key another one has just
+# released, can deadlock; the retry, a new transaction, sees the winner's
+# row and refuses the duplicate.
 @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
-@enginefacade.writer
+@enginefacade.writer.connection
 def notification_create(context, values, dedup_key=None, dedup_interval=0):
     """Store a new notification, refusing a duplicate atomically.
 
     The dedup row for ``dedup_key`` is taken over if it has expired, or
     inserted if there is none. Whichever concurrent request does that first
-    wins; the others fail on the row lock or the primary key and get
-    :class:`exception.DuplicateNotification`. The notification is inserted
-    in the same transaction, so a refused one leaves nothing behind.
+    wins; the others wait for it on the row (or fail on the primary key)
+    and get :class:`exception.DuplicateNotification`. The notification is
+    inserted in the same transaction, so a refused one leaves nothing
+    behind.
     """
-    return _notification_insert(context.session, values, dedup_key,
+    return _notification_insert(context.connection, values, dedup_key,
                                 dedup_interval)
 
 
-def _notification_insert(session, values, dedup_key, dedup_interval):
+def _notification_insert(connection, values, dedup_key, dedup_interval):
     now = timeutils.utcnow()
-    notification = models.Notification(
-        notification_uuid=uuidutils.generate_uuid(), status=NEW,
-        created_at=now, updated_at=now, **values)
+    row = dict(values, notification_uuid=uuidutils.generate_uuid(),
+               status=NEW, created_at=now, updated_at=now)
     if dedup_key and dedup_interval:
-        expires = now + _seconds(dedup_interval)
-        taken = session.execute(
-            sa.update(models.NotificationDedup)
-            .where(models.NotificationDedup.key == dedup_key,
-                   models.NotificationDedup.expires_at <= now)
-            .values(notification_uuid=notification.notification_uuid,
-                    expires_at=expires)
-            .execution_options(synchronize_session=False)).rowcount
-        if not taken:
-            session.add(models.NotificationDedup(
-                key=dedup_key,
-                notification_uuid=notification.notification_uuid,
-                expires_at=expires))
-            try:
-                session.flush()
-            except db_exc.DBDuplicateEntry:
-                raise exception.DuplicateNotification(interval=dedup_interval)
-    session.add(notification)
-    session.flush()
-    return notification
+        if not _dedup_claim(connection, {
+                'dedup_key': dedup_key,
+                'claim_uuid': row['notification_uuid'],
+                'claim_expires': now + _seconds(dedup_interval),
+                'now': now}):
+            raise exception.DuplicateNotification(interval=dedup_interval)
+    result = connection.execute(_NOTIFICATION_INSERT, row)
+    # A detached row as the ORM would have loaded it, for the callers and
+    # the views; no session ever holds it.
+    return models.Notification(id=result.inserted_primary_key[0], **row)
 
 
 class _HostRaced(Exception):
@@ -287,30 +345,36 @@ class _HostRaced(Exception):
 
 
 @oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
-@enginefacade.writer
+@enginefacade.writer.connection
 def _notification_create_on_host(context, values, auto_register,
                                  dedup_key, dedup_interval):
-    session = context.session
+    connection = context.connection
     registered = False
-    host = session.scalars(_host_query(values['project_id']).where(
-        models.Host.name == values['hostname'])).first()
+    host = connection.execute(_HOST_BY_NAME, {
+        'project_id': values['project_id'],
+        'name': values['hostname']}).first()
     if host is None:
         if not auto_register:
             raise exception.HostNotRegistered(hostname=values['hostname'])
-        host = models.Host(uuid=uuidutils.generate_uuid(),
-                           project_id=values['project_id'],
-                           name=values['hostname'], on_maintenance=False)
-        session.add(host)
+        now = timeutils.utcnow()
+        host_uuid = uuidutils.generate_uuid()
         try:
-            session.flush()
+            connection.execute(_HOST_INSERT, {
+                'uuid': host_uuid, 'project_id': values['project_id'],
+                'name': values['hostname'], 'on_maintenance': False,
+                'created_at': now, 'updated_at': now})
         except db_exc.DBDuplicateEntry:
             raise _HostRaced()
         registered = True
-    if host.on_maintenance:
+    elif host.on_maintenance:
+        # The stored name: MySQL's collation matches names regardless of
+        # case.
         raise exception.HostOnMaintenance(hostname=host.name,
                                           host_id=host.uuid)
-    values = dict(values, source_host_uuid=host.uuid)
-    return (_notification_insert(session, values, dedup_key,
+    else:
+        host_uuid = host.uuid
+    values = dict(values, source_host_uuid=host_uuid)
+    return (_notification_insert(connection, values, dedup_key,
                                  dedup_interval), registered)
 
 

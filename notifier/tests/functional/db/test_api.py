@@ -40,6 +40,10 @@ HOST_2 = '0b9e2a7d-3c4f-4e1b-8a6d-5f2e9c7b3d02'
 THREADS = 10
 # Bound on any wait in these tests (threads, lock waits), in seconds.
 TIMEOUT = 30
+# How the dedup claim starts: an upsert on SQLite and PostgreSQL, an
+# INSERT IGNORE on MySQL.
+DEDUP_INSERT = ('INSERT INTO notification_dedup',
+                'INSERT IGNORE INTO notification_dedup')
 
 
 def notification_values(**overrides):
@@ -280,7 +284,7 @@ class _DBAPITests:
 
         # Every request has found no dedup row before any of them inserts
         # one, as when identical alerts arrive at several API workers.
-        with self.lockstep_before('INSERT INTO notification_dedup'):
+        with self.lockstep_before(DEDUP_INSERT):
             outcomes = run_concurrently(create)
 
         self._assert_one_winner(outcomes)
@@ -939,6 +943,76 @@ class _DBAPITests:
                          {n.source_host_uuid for n, _ in outcomes})
         self.assertEqual(1, self.count(models.Host))
         self.assertEqual(len(outcomes), self.count(models.Notification))
+
+    def _dedup_rows(self):
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(
+                models.NotificationDedup.key,
+                models.NotificationDedup.notification_uuid,
+                models.NotificationDedup.expires_at)).all()
+
+    def test_create_on_host_returns_the_stored_row(self):
+        created = self._on_host(request_id='req-0123')
+
+        stored = db.notification_get(self.ctx, created.id)
+        for column in models.Notification.__table__.columns.keys():
+            self.assertEqual(getattr(stored, column),
+                             getattr(created, column), column)
+
+    def test_refused_duplicate_leaves_the_live_dedup_row_alone(self):
+        first = self._on_host()
+        before = self._dedup_rows()
+
+        self.assertRaises(exception.DuplicateNotification, self._on_host)
+        self.assertEqual(before, self._dedup_rows())
+        self.assertEqual(first.notification_uuid,
+                         before[0].notification_uuid)
+        self.assertEqual(1, self.count(models.Notification))
+
+    def test_expired_dedup_row_is_taken_over_at_once(self):
+        self._on_host()
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(models.NotificationDedup)
+                         .values(expires_at=self.ago(seconds=1)))
+
+        again = self._on_host()
+
+        (row,) = self._dedup_rows()
+        self.assertEqual(again.notification_uuid, row.notification_uuid)
+        self.assertGreater(row.expires_at, self.from_now(seconds=50))
+        self.assertEqual(2, self.count(models.Notification))
+        self.assertRaises(exception.DuplicateNotification, self._on_host)
+
+    def test_concurrent_duplicates_are_refused_without_deadlocks(self):
+        # A refused duplicate only reads the dedup row it met, so that
+        # duplicates arriving together wait for the winner and are refused
+        # at once rather than deadlocking and being retried a second later.
+        deadlocks = []
+
+        def record(error_context):
+            if 'deadlock' in str(error_context.original_exception).lower():
+                deadlocks.append(error_context.original_exception)
+
+        sa.event.listen(self.engine, 'handle_error', record, insert=True)
+        self.addCleanup(sa.event.remove, self.engine, 'handle_error', record)
+
+        def create(i):
+            return self._on_host(context.get_admin_context())
+
+        # First a new key, then the same key again while its row is live;
+        # the host exists, so that only the dedup row is contended.
+        db.host_create(self.ctx, PROJECT, 'compute-1')
+        with self.lockstep_before(DEDUP_INSERT):
+            first = run_concurrently(create)
+        with self.lockstep_before(DEDUP_INSERT):
+            again = run_concurrently(create)
+
+        self._assert_one_winner(first)
+        self.assertEqual(
+            [exception.DuplicateNotification] * THREADS,
+            [type(e) for _, e in again])
+        self.assertEqual([], deadlocks)
+        self.assertEqual(1, self.count(models.Notification))
 
     # purge
 

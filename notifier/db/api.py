@@ -495,25 +495,13 @@ def _claimable(now, n=models.Notification):
 def notification_claim(context, notification_id, engine, lease,
                        model=models.Notification):
     """Claim a notification (or message) for ``engine`` with a
-    compare-and-set.
-
-    Only a new notification, one whose retry is due, or one whose previous
-    engine let its lease expire can be claimed, and only by one engine:
-    the UPDATE's WHERE clause is evaluated under the row lock. Returns the
-    claimed row, or None if someone else has it or there is nothing to do.
+    compare-and-set: the one-item case of :func:`notifications_claim`.
+    Returns the claimed row, or None if someone else has it or there is
+    nothing to do.
     """
-    now = timeutils.utcnow()
-    n = model
-    claimed = context.session.execute(
-        sa.update(n)
-        .where(n.id == notification_id, _claimable(now, n))
-        .values(status=RUNNING, claimed_by=engine,
-                lease_until=now + _seconds(lease), updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if not claimed:
-        return None
-    return context.session.scalars(
-        sa.select(n).where(n.id == notification_id)).one()
+    claimed = notifications_claim(context, [notification_id], engine, lease,
+                                  model=model)
+    return claimed[0] if claimed else None
 
 
 @enginefacade.reader
@@ -545,29 +533,12 @@ def deliveries_ensure(context, notification_id, targets,
     ``targets`` maps a target key (such as ``default:log`` or
     ``destination:<uuid>``) to its (medium, destination id or None).
     Re-running it after a crash is harmless: existing deliveries, and what
-    they already achieved, are kept. Returns every delivery.
+    they already achieved, are kept. Returns every delivery. The one-item
+    case of :func:`deliveries_ensure_many`.
     """
-    session = context.session
-    column = _owner_column(model)
-    existing = {d.target: d for d in session.scalars(
-        sa.select(models.Delivery)
-        .where(column == notification_id))}
-    project_id = None
-    for target, (medium, destination_id) in targets.items():
-        if target not in existing:
-            if project_id is None:  # the ledger's scope: the owner's
-                project_id = session.scalar(sa.select(model.project_id)
-                                            .where(model.id ==
-                                                   notification_id))
-            delivery = models.Delivery(
-                uuid=uuidutils.generate_uuid(),
-                **{column.key: notification_id}, target=target,
-                medium=medium, destination_id=destination_id,
-                status=PENDING, attempts=0, project_id=project_id)
-            session.add(delivery)
-            existing[target] = delivery
-    session.flush()
-    return sorted(existing.values(), key=lambda d: d.id)
+    owner = context.session.get(model, notification_id)
+    return deliveries_ensure_many(context, {owner: targets},
+                                  model=model)[notification_id]
 
 
 @enginefacade.writer
@@ -595,14 +566,8 @@ def notification_extend_lease(context, notification_id, engine, lease,
                               model=models.Notification):
     """Push the lease of a notification this engine holds ``lease`` seconds
     ahead; False if the engine no longer holds it."""
-    n = model
-    now = timeutils.utcnow()
-    return bool(context.session.execute(
-        sa.update(n)
-        .where(n.id == notification_id, n.status == RUNNING,
-               n.claimed_by == engine)
-        .values(lease_until=now + _seconds(lease), updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount)
+    return bool(notifications_extend_lease(context, [notification_id],
+                                           engine, lease, model=model))
 
 
 @enginefacade.writer
@@ -613,8 +578,9 @@ def notification_release(context, notification_id, engine, status,
     Guarded by ``claimed_by``: an engine whose lease expired and was taken
     over cannot overwrite its successor's work. Returns True if it applied.
     """
-    return _release(context.session, model, notification_id, engine,
-                    status, next_attempt_at)
+    return bool(_release_many(
+        context.session, [(notification_id, engine, status, next_attempt_at)],
+        model=model))
 
 
 @enginefacade.writer
@@ -1345,10 +1311,16 @@ def _record_attempts(session, attempts):
 # notification.
 
 @enginefacade.writer
-def notifications_claim(context, notification_ids, engine, lease):
-    """Claim several notifications for ``engine`` at once, each with the
-    compare-and-set of :func:`notification_claim`. Returns the rows
-    claimed, by id; the others are someone else's or have nothing to do.
+def notifications_claim(context, notification_ids, engine, lease,
+                        model=models.Notification):
+    """Claim notifications (or messages) for ``engine`` with a
+    compare-and-set.
+
+    Only a new notification, one whose retry is due, or one whose previous
+    engine let its lease expire can be claimed, and only by one engine:
+    the UPDATE's WHERE clause is evaluated under the row lock. Returns the
+    rows claimed, by id; the others are someone else's or have nothing to
+    do.
 
     The caller must not pass ids it holds already: the claimed rows are
     read back by ``claimed_by`` and the new lease.
@@ -1358,7 +1330,7 @@ def notifications_claim(context, notification_ids, engine, lease):
         return []
     now = timeutils.utcnow()
     until = now + _seconds(lease)
-    n = models.Notification
+    n = model
     claimed = context.session.execute(
         sa.update(n)
         .where(n.id.in_(ids), _claimable(now, n))
@@ -1374,17 +1346,17 @@ def notifications_claim(context, notification_ids, engine, lease):
 
 
 @enginefacade.writer
-def deliveries_ensure_many(context, targets):
-    """:func:`deliveries_ensure` for several notifications in one
-    transaction: ``targets`` maps a notification (the row) to its targets.
-    Returns ``{notification id: [deliveries by id]}``."""
+def deliveries_ensure_many(context, targets, model=models.Notification):
+    """:func:`deliveries_ensure` for several notifications (or messages)
+    in one transaction: ``targets`` maps a notification (the row) to its
+    targets. Returns ``{notification id: [deliveries by id]}``."""
     session = context.session
+    column = _owner_column(model)
     found = {}
     ids = [n.id for n in targets]
     for delivery in session.scalars(
-            sa.select(models.Delivery)
-            .where(models.Delivery.notification_id.in_(ids))):
-        found.setdefault(delivery.notification_id, {})[
+            sa.select(models.Delivery).where(column.in_(ids))):
+        found.setdefault(getattr(delivery, column.key), {})[
             delivery.target] = delivery
     for notification, wanted in targets.items():
         existing = found.setdefault(notification.id, {})
@@ -1392,7 +1364,7 @@ def deliveries_ensure_many(context, targets):
             if target not in existing:
                 delivery = models.Delivery(
                     uuid=uuidutils.generate_uuid(),
-                    notification_id=notification.id, target=target,
+                    **{column.key: notification.id}, target=target,
                     medium=medium, destination_id=destination_id,
                     status=PENDING, attempts=0,
                     project_id=notification.project_id)
@@ -1406,44 +1378,26 @@ def deliveries_ensure_many(context, targets):
 _RELEASES = {}
 
 
-def _release(session, model, notification_id, engine, status,
-             next_attempt_at):
-    stmt = _RELEASES.get(model)
-    if stmt is None:
-        t = model.__table__
-        stmt = _RELEASES[model] = (
-            sa.update(t)
-            .where(t.c.id == sa.bindparam('b_id'), t.c.status == RUNNING,
-                   t.c.claimed_by == sa.bindparam('b_engine'))
-            .values(status=sa.bindparam('status'), lease_until=None,
-                    next_attempt_at=sa.bindparam('next_attempt_at'),
-                    updated_at=sa.bindparam('updated_at')))
-    return bool(session.execute(stmt, {
-        'b_id': notification_id, 'b_engine': engine, 'status': status,
-        'next_attempt_at': next_attempt_at,
-        'updated_at': timeutils.utcnow()}).rowcount)
-
-
-def _release_many(session, releases):
+def _release_many(session, releases, model=models.Notification):
     """:func:`notification_release` of each (notification id, engine,
     status, next attempt time): one UPDATE per distinct outcome rather
     than per notification. Returns the ids it applied to."""
     groups = {}
     for nid, engine, status, next_attempt_at in releases:
         groups.setdefault((engine, status, next_attempt_at), []).append(nid)
-    n = models.Notification.__table__
+    n = model.__table__
+    stmt = _RELEASES.get(model)
+    if stmt is None:
+        stmt = _RELEASES[model] = (
+            sa.update(n)
+            .where(n.c.id.in_(sa.bindparam('b_ids', expanding=True)),
+                   n.c.status == RUNNING,
+                   n.c.claimed_by == sa.bindparam('b_engine'))
+            .values(status=sa.bindparam('status'), lease_until=None,
+                    next_attempt_at=sa.bindparam('next_attempt_at'),
+                    updated_at=sa.bindparam('updated_at')))
     released = set()
     for (engine, status, next_attempt_at), ids in groups.items():
-        stmt = _RELEASES.get('many')
-        if stmt is None:
-            stmt = _RELEASES['many'] = (
-                sa.update(n)
-                .where(n.c.id.in_(sa.bindparam('b_ids', expanding=True)),
-                       n.c.status == RUNNING,
-                       n.c.claimed_by == sa.bindparam('b_engine'))
-                .values(status=sa.bindparam('status'), lease_until=None,
-                        next_attempt_at=sa.bindparam('next_attempt_at'),
-                        updated_at=sa.bindparam('updated_at')))
         done = session.execute(stmt, {
             'b_ids': sorted(ids), 'b_engine': engine, 'status': status,
             'next_attempt_at': next_attempt_at,
@@ -1470,13 +1424,14 @@ def notifications_release(context, engine, outcomes):
 
 
 @enginefacade.writer
-def notifications_extend_lease(context, notification_ids, engine, lease):
+def notifications_extend_lease(context, notification_ids, engine, lease,
+                               model=models.Notification):
     """:func:`notification_extend_lease` of several notifications; the
     number whose lease this engine still held and extended."""
     ids = sorted(set(notification_ids))
     if not ids:
         return 0
-    n = models.Notification
+    n = model
     now = timeutils.utcnow()
     return context.session.execute(
         sa.update(n)

@@ -180,7 +180,7 @@ class EngineManager:
                 with self._cond:
                     self._leaders -= 1
 
-    def process(self, notification_id, request_id=None):
+    def process(self, notification_id):
         """Claim one notification and deliver what it still needs; its
         new status, or None if it was not claimable."""
         flights = self._start([notification_id])

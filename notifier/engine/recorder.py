@@ -189,17 +189,19 @@ def batch(conf, context, events, deliveries):
     """A :class:`Prepared` per event (a notification's API view), keyed
     by notification id, with the templates and the destinations of all of
     their ``deliveries`` read in one transaction."""
+    def template_key(event):
+        return (rendering.notification_template_id(event),
+                event.get('project_id'))
+
     with enginefacade.reader.using(context):
         templates = {}
         for event in events:
-            key = (rendering.notification_template_id(event),
-                   event.get('project_id'))
+            key = template_key(event)
             if key not in templates:
                 templates[key] = rendering.effective(context, *key)
         destinations = db.destinations_get_by_ids(
             context, [d.destination_id for d in deliveries
                       if d.target.startswith('destination:')])
-    return {event['id']: Prepared(
-        conf, event, templates[(rendering.notification_template_id(event),
-                                event.get('project_id'))], destinations)
-        for event in events}
+    return {event['id']: Prepared(conf, event, templates[template_key(event)],
+                                  destinations)
+            for event in events}

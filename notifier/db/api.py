@@ -12,6 +12,7 @@ from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
@@ -485,6 +486,8 @@ def _owner_column(model):
 
 
 def _claimable(now, n=models.Notification):
+    """Whether a row may be claimed at ``now``; ``n`` is the model, or a
+    table's columns."""
     return sa.or_(
         n.status == NEW,
         sa.and_(n.status == RUNNING, n.lease_until < now),
@@ -781,11 +784,17 @@ def subscription_delete(context, subscription_id, project_id=None):
 
 @enginefacade.reader
 def subscriptions_enabled(context, project_id):
-    """The project's enabled subscriptions with their destinations."""
+    """The project's enabled subscriptions with their destinations (one
+    statement, built once: the engine routes with it on every claim)."""
     return list(context.session.scalars(
-        sa.select(models.Subscription).where(
-            models.Subscription.project_id == project_id,
-            models.Subscription.enabled.is_(True))))
+        _SUBSCRIPTIONS_ENABLED, {'b_project': project_id}).unique())
+
+
+_SUBSCRIPTIONS_ENABLED = (
+    sa.select(models.Subscription)
+    .where(models.Subscription.project_id == sa.bindparam('b_project'),
+           models.Subscription.enabled.is_(True))
+    .options(orm.joinedload(models.Subscription.destinations)))
 
 
 # Destination health: the circuit breaker of notifier.engine.health and
@@ -1147,10 +1156,14 @@ def template_rows(context, template_id, project_id=None):
     that order, None where there is none."""
     scopes = [''] + ([project_id] if project_id else [])
     found = {row.project_id: row for row in context.session.scalars(
-        sa.select(models.Template).where(
-            models.Template.template_id == template_id,
-            models.Template.project_id.in_(scopes)))}
+        _TEMPLATE_ROWS, {'b_template': template_id, 'b_scopes': scopes})}
     return [found.get(scope) for scope in scopes]
+
+
+# Built once: the engine reads a template for every claim.
+_TEMPLATE_ROWS = sa.select(models.Template).where(
+    models.Template.template_id == sa.bindparam('b_template'),
+    models.Template.project_id.in_(sa.bindparam('b_scopes', expanding=True)))
 
 
 @enginefacade.reader
@@ -1266,13 +1279,19 @@ def _attempt_update(columns):
     return stmt
 
 
+_ATTEMPTS = models.DeliveryAttempt.__table__
+_ATTEMPT_NUMBERS = (
+    sa.select(_ATTEMPTS.c.delivery_id, sa.func.max(_ATTEMPTS.c.number))
+    .where(_ATTEMPTS.c.delivery_id.in_(sa.bindparam('b_ids',
+                                                    expanding=True)))
+    .group_by(_ATTEMPTS.c.delivery_id))
+_ATTEMPT_INSERT = _ATTEMPTS.insert()
+
+
 def _record_attempts(session, attempts):
-    ids = {a['delivery_id'] for a in attempts}
-    numbers = dict(session.execute(
-        sa.select(models.DeliveryAttempt.delivery_id,
-                  sa.func.max(models.DeliveryAttempt.number))
-        .where(models.DeliveryAttempt.delivery_id.in_(ids))
-        .group_by(models.DeliveryAttempt.delivery_id)).all())
+    connection = session.connection()
+    numbers = dict(connection.execute(_ATTEMPT_NUMBERS, {
+        'b_ids': sorted({a['delivery_id'] for a in attempts})}).all())
     updates, rows = {}, []
     now = timeutils.utcnow()
     for a in attempts:
@@ -1301,14 +1320,41 @@ def _record_attempts(session, attempts):
                      'outcome': a['outcome'], 'receipt': a.get('receipt'),
                      'error': a.get('error')})
     for shape, params in updates.items():
-        session.execute(_attempt_update(shape), params)
-    session.execute(sa.insert(models.DeliveryAttempt), rows)
+        connection.execute(_attempt_update(shape), params)
+    connection.execute(_ATTEMPT_INSERT, rows)
 
 
 # Notifications claimed, fanned out and released in batches: an engine
 # fed faster than one notification at a time does one claim, one look-up
 # of deliveries and one release transaction per batch rather than per
 # notification.
+
+# The claim, the engine's first statements for every notification, is
+# built once per model with bind parameters: a Core UPDATE, and the read
+# of the claimed rows.
+_CLAIMS = {}
+
+
+def _claim_statements(model):
+    found = _CLAIMS.get(model)
+    if found is None:
+        t, n = model.__table__, model
+        ids = sa.bindparam('b_ids', expanding=True)
+        update = (
+            sa.update(t)
+            .where(t.c.id.in_(ids), _claimable(sa.bindparam('b_now'), t.c))
+            .values(status=RUNNING, claimed_by=sa.bindparam('b_engine'),
+                    lease_until=sa.bindparam('b_until'),
+                    updated_at=sa.bindparam('b_now')))
+        select = (
+            sa.select(n)
+            .where(n.id.in_(ids), n.status == RUNNING,
+                   n.claimed_by == sa.bindparam('b_engine'),
+                   n.lease_until == sa.bindparam('b_until'))
+            .order_by(n.id))
+        found = _CLAIMS[model] = (update, select)
+    return found
+
 
 @enginefacade.writer
 def notifications_claim(context, notification_ids, engine, lease,
@@ -1329,20 +1375,32 @@ def notifications_claim(context, notification_ids, engine, lease,
     if not ids:
         return []
     now = timeutils.utcnow()
-    until = now + _seconds(lease)
-    n = model
-    claimed = context.session.execute(
-        sa.update(n)
-        .where(n.id.in_(ids), _claimable(now, n))
-        .values(status=RUNNING, claimed_by=engine, lease_until=until,
-                updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if not claimed:
+    params = {'b_ids': ids, 'b_engine': engine, 'b_now': now,
+              'b_until': now + _seconds(lease)}
+    update, select = _claim_statements(model)
+    if not context.session.connection().execute(update, params).rowcount:
         return []
-    return list(context.session.scalars(
-        sa.select(n).where(n.id.in_(ids), n.status == RUNNING,
-                           n.claimed_by == engine, n.lease_until == until)
-        .order_by(n.id)))
+    return list(context.session.scalars(select, params))
+
+
+# The deliveries of claimed notifications: one INSERT of every target that
+# does not ignore an existing delivery (a notification claimed again after
+# a crash or for a retry keeps what it achieved), then one read of them
+# all, without the attempts' history (loaded only if used).
+_DELIVERY_INSERTS = {
+    'mysql': mysql.insert(_DELIVERIES).on_duplicate_key_update(
+        id=_DELIVERIES.c.id),
+    'mariadb': mysql.insert(_DELIVERIES).on_duplicate_key_update(
+        id=_DELIVERIES.c.id),
+    'postgresql': postgresql.insert(_DELIVERIES).on_conflict_do_nothing(),
+    'sqlite': sqlite.insert(_DELIVERIES).on_conflict_do_nothing(),
+}
+_DELIVERIES_OF = {
+    model: sa.select(models.Delivery)
+    .where(_owner_column(model).in_(sa.bindparam('b_ids', expanding=True)))
+    .options(orm.lazyload(models.Delivery.attempt_records))
+    .order_by(models.Delivery.id)
+    for model in (models.Notification, models.Message)}
 
 
 @enginefacade.writer
@@ -1352,27 +1410,22 @@ def deliveries_ensure_many(context, targets, model=models.Notification):
     targets. Returns ``{notification id: [deliveries by id]}``."""
     session = context.session
     column = _owner_column(model)
-    found = {}
-    ids = [n.id for n in targets]
-    for delivery in session.scalars(
-            sa.select(models.Delivery).where(column.in_(ids))):
-        found.setdefault(getattr(delivery, column.key), {})[
-            delivery.target] = delivery
-    for notification, wanted in targets.items():
-        existing = found.setdefault(notification.id, {})
-        for target, (medium, destination_id) in wanted.items():
-            if target not in existing:
-                delivery = models.Delivery(
-                    uuid=uuidutils.generate_uuid(),
-                    **{column.key: notification.id}, target=target,
-                    medium=medium, destination_id=destination_id,
-                    status=PENDING, attempts=0,
-                    project_id=notification.project_id)
-                session.add(delivery)
-                existing[target] = delivery
-    session.flush()
-    return {nid: sorted(ds.values(), key=lambda d: d.id)
-            for nid, ds in found.items()}
+    now = timeutils.utcnow()
+    rows = [{column.key: owner.id, 'uuid': uuidutils.generate_uuid(),
+             'target': target, 'medium': medium,
+             'destination_id': destination_id, 'status': PENDING,
+             'attempts': 0, 'project_id': owner.project_id,
+             'created_at': now, 'updated_at': now}
+            for owner, wanted in targets.items()
+            for target, (medium, destination_id) in wanted.items()]
+    connection = session.connection()
+    if rows:
+        connection.execute(_DELIVERY_INSERTS[connection.dialect.name], rows)
+    found = {owner.id: [] for owner in targets}
+    for delivery in session.scalars(_DELIVERIES_OF[model],
+                                    {'b_ids': list(found)}):
+        found[getattr(delivery, column.key)].append(delivery)
+    return found
 
 
 _RELEASES = {}
@@ -1397,8 +1450,9 @@ def _release_many(session, releases, model=models.Notification):
                     next_attempt_at=sa.bindparam('next_attempt_at'),
                     updated_at=sa.bindparam('updated_at')))
     released = set()
+    connection = session.connection() if groups else None
     for (engine, status, next_attempt_at), ids in groups.items():
-        done = session.execute(stmt, {
+        done = connection.execute(stmt, {
             'b_ids': sorted(ids), 'b_engine': engine, 'status': status,
             'next_attempt_at': next_attempt_at,
             'updated_at': timeutils.utcnow()}).rowcount

@@ -70,16 +70,21 @@ class Breaker:
     def _enabled(self):
         return self.conf.engine.breaker_threshold > 0
 
-    def admit(self, context, deliveries):
+    def admit(self, context, deliveries, destinations=None):
         """The deliveries that may be sent now; those to a paused
         destination are deferred to the end of its pause (no attempt is
-        used)."""
+        used). ``destinations`` (by id) are those read in the caller's
+        transaction already; only the others are looked up."""
         deliveries = list(deliveries)
         if not self._enabled:
             return deliveries
-        unhealthy = {d.id: d for d in db.destinations_unhealthy(
-            context, {d.destination_id for d in deliveries
-                      if d.destination_id is not None})}
+        known = destinations or {}
+        wanted = {d.destination_id for d in deliveries
+                  if d.destination_id is not None}
+        unhealthy = {i: known[i] for i in wanted & known.keys()
+                     if known[i].consecutive_failures or known[i].trips}
+        unhealthy.update((d.id, d) for d in db.destinations_unhealthy(
+            context, wanted - known.keys()))
         with self._lock:
             self._suspect.update(unhealthy)
         admitted, deferred, probes = [], {}, {}

@@ -230,10 +230,13 @@ class EngineManager:
         due = [d for n in claimed for d in deliveries[n.id]
                if d.status == db.PENDING and
                (d.next_attempt_at is None or d.next_attempt_at <= now)]
-        due = self.health.admit(context, due)  # paused ones wait
+        # Read with the subscriptions, in this transaction: not again.
+        known = {d.id: d for found in subscriptions.values()
+                 for s in found for d in s.destinations}
+        due = self.health.admit(context, due, known)  # paused ones wait
         events = {n.id: views.notification(n) for n in claimed}
         return (claimed, deliveries, due, events,
-                self._prepare(context, events, due))
+                self._prepare(context, events, due, known))
 
     def _launch(self, context, claimed, deliveries, due, events, prepared):
         """Hand the due deliveries to the sending threads; release the
@@ -351,7 +354,7 @@ class EngineManager:
                 waiters.wait_for_all(futures)
                 return
 
-    def _prepare(self, context, events, due):
+    def _prepare(self, context, events, due, destinations):
         """What the due deliveries share (templates, destinations,
         rendered messages), looked up once: a :class:`recorder.Prepared`
         by notification id; empty (each delivery then looks them up
@@ -361,7 +364,8 @@ class EngineManager:
         try:
             return recorder.batch(
                 self.conf, context,
-                [events[i] for i in {d.notification_id for d in due}], due)
+                [events[i] for i in {d.notification_id for d in due}], due,
+                destinations)
         except Exception as e:
             LOG.warning('Could not look up the templates and destinations '
                         'of notifications %(uuids)s at once (%(error)s); '

@@ -185,10 +185,11 @@ class Prepared:
             addressing=copy.deepcopy(message.addressing))
 
 
-def batch(conf, context, events, deliveries):
+def batch(conf, context, events, deliveries, destinations=None):
     """A :class:`Prepared` per event (a notification's API view), keyed
     by notification id, with the templates and the destinations of all of
-    their ``deliveries`` read in one transaction."""
+    their ``deliveries`` read in one transaction; ``destinations`` (by
+    id) are those the caller read in that transaction already."""
     def template_key(event):
         return (rendering.notification_template_id(event),
                 event.get('project_id'))
@@ -199,9 +200,12 @@ def batch(conf, context, events, deliveries):
             key = template_key(event)
             if key not in templates:
                 templates[key] = rendering.effective(context, *key)
-        destinations = db.destinations_get_by_ids(
-            context, [d.destination_id for d in deliveries
-                      if d.target.startswith('destination:')])
+        known = destinations or {}
+        wanted = {d.destination_id for d in deliveries
+                  if d.target.startswith('destination:')}
+        destinations = {i: known[i] for i in wanted & known.keys()}
+        destinations.update(db.destinations_get_by_ids(
+            context, wanted - known.keys()))
     return {event['id']: Prepared(conf, event, templates[template_key(event)],
                                   destinations)
             for event in events}

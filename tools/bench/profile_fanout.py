@@ -140,6 +140,24 @@ def main(argv=None):
         pool.shutdown()
         if args.yappi:
             stats = yappi.get_func_stats()
+            by_package = {}
+            for f in stats:
+                path = f.module
+                key = 'other'
+                for marker in ('site-packages/', 'lib/python3.11/'):
+                    if marker in path:
+                        key = path.split(marker, 1)[1].split('/')[0]
+                        break
+                else:
+                    if '/notifier/' in path:
+                        key = 'notifier/' + path.split('/notifier/', 1)[
+                            1].split('/')[0]
+                by_package[key] = by_package.get(key, 0.0) + f.tsub
+            total = sum(by_package.values()) or 1.0
+            print('--- CPU by package (tsub)')
+            for key, t in sorted(by_package.items(), key=lambda i: -i[1])[
+                    :20]:
+                print('%8.3f %5.1f%%  %s' % (t, 100 * t / total, key))
             for key in ('ttot', 'tsub'):
                 print('--- by %s: ttot tsub ncall function' % key)
                 for f in list(stats.sort(key))[:50]:

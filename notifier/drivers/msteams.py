@@ -65,7 +65,7 @@ class MSTeamsDriver(base.Driver):
 
     def __init__(self, conf):
         super().__init__(conf)
-        self._http = net.session(conf)
+        self._http = net.Session(conf)
 
     def check_configured(self):
         net.check_policy(self.conf)
@@ -78,7 +78,8 @@ class MSTeamsDriver(base.Driver):
         url = settings['webhook_url']
         result = net.post(self.conf, self._http, url, 'Teams workflow',
                           self.conf.driver_msteams.timeout,
-                          json=adaptive_card_message(message))
+                          net.json_body(adaptive_card_message(message)),
+                          headers=net.JSON_HEADERS)
         # The path is the workflow's credential: only the host is shown.
         return dataclasses.replace(
             result, recipients=(net.public_url(url, path=False),))

@@ -85,7 +85,7 @@ class SlackDriver(base.Driver):
 
     def __init__(self, conf):
         super().__init__(conf)
-        self._http = net.session(conf)
+        self._http = net.Session(conf)
 
     @property
     def _opts(self):
@@ -126,7 +126,9 @@ class SlackDriver(base.Driver):
         url = settings.get('webhook_url')
         if url:
             result = net.post(self.conf, self._http, url, 'Slack webhook',
-                              self._opts.timeout, json={'text': text})
+                              self._opts.timeout,
+                              net.json_body({'text': text}),
+                              headers=net.JSON_HEADERS)
             # The path is the webhook's credential: only the host is shown.
             return dataclasses.replace(
                 result, recipients=(net.public_url(url, path=False),))

@@ -27,6 +27,7 @@ import base64
 import binascii
 import dataclasses
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -78,18 +79,28 @@ def event_time(event):
     """RFC 3339 time of the notification's ``generated_time`` (UTC when it
     has no zone), or of now if it has none."""
     value = event.get('generated_time')
-    when = None
     if isinstance(value, str):
-        try:
-            when = datetime.datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    if when is None:
-        when = datetime.datetime.now(datetime.timezone.utc)
-    elif when.tzinfo is None:
+        when = _rfc3339(value)
+        if when is not None:
+            return when
+    return _utc(datetime.datetime.now(datetime.timezone.utc))
+
+
+# The deliveries of a notification share its time: parsed once.
+@functools.lru_cache(maxsize=256)
+def _rfc3339(value):
+    try:
+        when = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
-    when = when.astimezone(datetime.timezone.utc)
-    return when.isoformat().replace('+00:00', 'Z')
+    return _utc(when)
+
+
+def _utc(when):
+    return when.astimezone(datetime.timezone.utc).isoformat().replace(
+        '+00:00', 'Z')
 
 
 def cloud_event(message, source):
@@ -188,7 +199,7 @@ class WebhookDriver(base.Driver):
 
     def __init__(self, conf):
         super().__init__(conf)
-        self._http = net.session(conf)
+        self._http = net.Session(conf)
 
     @property
     def _opts(self):
@@ -218,18 +229,18 @@ class WebhookDriver(base.Driver):
         return settings
 
     def deliver(self, message, settings):
+        opts = self._opts
         try:
-            headers, body = build_request(message, settings,
-                                          self._opts.source)
+            headers, body = build_request(message, settings, opts.source)
         except ValueError as e:
             raise exception.PermanentDeliveryError(
                 'Not delivered: the destination\'s signing_secret is not '
                 'usable: %s.' % e)
         result = net.post(self.conf, self._http, settings['url'],
-                          'webhook', self._opts.timeout,
+                          'webhook', opts.timeout, body,
+                          headers=headers,
                           hidden=(settings.get('auth_token'),
-                                  settings.get('signing_secret')),
-                          headers=headers, data=body)
+                                  settings.get('signing_secret')))
         return dataclasses.replace(
             result, recipients=(net.public_url(settings['url']),))
 

@@ -1,10 +1,13 @@
 """The webhook driver against a CloudEvents receiver on loopback that
 checks what it gets with the cloudevents and standardwebhooks libraries."""
 
+import base64
 import email.utils
+import os
 import time
 
 from cloudevents.core.bindings import http as ce_http
+import fixtures
 import standardwebhooks
 
 from notifier.drivers import net
@@ -190,28 +193,141 @@ class TestNetworkPolicy(WebhookTestCase):
         # allowed address, the connection reaches a denied one.
         receiver = self.useFixture(receivers.HTTPReceiver(
             lambda request: (204, {}, b'')))
-        http = net.session(self.conf)
+        http = net.Session(self.conf)
         self.addCleanup(http.close)
-        self.assertEqual(204, http.post(receiver.url + '/hooks',
-                                        data=b'{}').status_code)
+        self.assertEqual(204, http.post(receiver.url + '/hooks', b'{}',
+                                        timeout=5).status)
         self.flags(group='driver_webhook', denied_networks=['127.0.0.0/8'])
         http.close()  # no kept-alive connection: a new one is checked
         self.assertRaises(net.AddressNotAllowed, http.post,
-                          receiver.url + '/hooks', data=b'{}')
+                          receiver.url + '/hooks', b'{}', timeout=5)
         self.assertEqual(1, len(receiver.requests))
 
     def test_https_connections_are_checked_too(self):
         certificate = self.useFixture(receivers.Certificate())
         receiver = self.useFixture(receivers.HTTPReceiver(
             lambda request: (204, {}, b''), certificate=certificate))
-        http = net.session(self.conf)
+        self.useFixture(fixtures.EnvironmentVariable(
+            'REQUESTS_CA_BUNDLE', certificate.cert_file))
+        http = net.Session(self.conf)
         self.addCleanup(http.close)
         url = receiver.url + '/hooks'
-        self.assertEqual(204, http.post(url, data=b'{}',
-                                        verify=certificate.cert_file)
-                         .status_code)
+        self.assertEqual(204, http.post(url, b'{}', timeout=5).status)
         http.close()
         self.flags(group='driver_webhook', denied_networks=['127.0.0.1/32'])
-        self.assertRaises(net.AddressNotAllowed, http.post, url, data=b'{}',
-                          verify=certificate.cert_file)
+        self.assertRaises(net.AddressNotAllowed, http.post, url, b'{}',
+                          timeout=5)
         self.assertEqual(1, len(receiver.requests))
+
+    def test_a_kept_connection_is_reused(self):
+        # Connections are checked when opened: one connection for several
+        # deliveries to the same receiver.
+        ports = []
+        receiver = self.useFixture(receivers.HTTPReceiver(
+            lambda request: (204, {}, b'')))
+        http = net.Session(self.conf)
+        self.addCleanup(http.close)
+        check = net.refusal
+        self.useFixture(fixtures.MockPatch(
+            'notifier.drivers.net.refusal',
+            side_effect=lambda conf, address: ports.append(address) or
+            check(conf, address)))
+        for _ in range(3):
+            self.assertEqual(204, http.post(receiver.url + '/h', b'{}',
+                                            timeout=5).status)
+        self.assertEqual(['127.0.0.1'], ports)
+
+
+class TestTransport(base.DriverTestCase):
+    """What a receiver sees of the HTTP client, and the environment it
+    takes its proxies and CA bundle from (read when a driver starts)."""
+
+    def setUp(self):
+        super().setUp()
+        for name in list(os.environ):
+            if name.lower().endswith('_proxy') or name in (
+                    'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+                self.useFixture(fixtures.EnvironmentVariable(name))
+        self.answer = (200, {}, b'')
+        self.receiver = self.useFixture(receivers.HTTPReceiver(
+            lambda request: self.answer))
+
+    def driver(self):
+        driver = webhook.WebhookDriver(self.conf)
+        self.addCleanup(driver.close)
+        return driver
+
+    def test_request_headers(self):
+        self.deliver(self.driver(), {'url': self.receiver.url + '/h'})
+        [request] = self.receiver.requests
+        self.assertEqual('OpenStack-Notifier', request.headers['User-Agent'])
+        self.assertEqual(str(len(request.body)),
+                         request.headers['Content-Length'])
+        self.assertEqual('*/*', request.headers['Accept'])
+        self.assertNotIn('Cookie', request.headers)
+
+    def test_credentials_in_the_url_are_sent_as_basic_auth(self):
+        self.keep_secret('pa55word-xyz')
+        url = self.receiver.url.replace(
+            'http://', 'http://us%40er:pa55word-xyz@') + '/h'
+        self.deliver(self.driver(), {'url': url})
+        [request] = self.receiver.requests
+        self.assertEqual(
+            'Basic %s' % base64.b64encode(b'us@er:pa55word-xyz').decode(),
+            request.headers['Authorization'])
+        self.assertEqual('/h', request.path)
+
+    def test_cookies_are_not_sent_back(self):
+        # A receiver shared by several tenants must not get back what it
+        # set for another one.
+        self.answer = (200, {'Set-Cookie': 'tenant=a; Path=/'}, b'')
+        driver = self.driver()
+        for _ in range(2):
+            self.deliver(driver, {'url': self.receiver.url + '/h'})
+        self.assertEqual([None, None], [r.headers.get('Cookie')
+                                        for r in self.receiver.requests])
+
+    def test_https_is_verified_with_the_ca_bundle_variable(self):
+        certificate = self.useFixture(receivers.Certificate())
+        receiver = self.useFixture(receivers.HTTPReceiver(
+            lambda request: (204, {}, b''), certificate=certificate))
+        settings = {'url': receiver.url + '/h'}
+        error = self.deliver_fails(exception.RetryableDeliveryError,
+                                   self.driver(), settings)
+        self.assertIn('CERTIFICATE_VERIFY_FAILED', str(error))
+        self.assertEqual([], receiver.requests)
+        self.useFixture(fixtures.EnvironmentVariable(
+            'REQUESTS_CA_BUNDLE', certificate.cert_file))
+        self.assertEqual('HTTP 204',
+                         self.deliver(self.driver(), settings).receipt)
+        self.assertEqual(1, len(receiver.requests))
+
+    def test_the_environments_proxy_is_used(self):
+        # The receiver plays the proxy: it gets the URL in absolute form.
+        self.useFixture(fixtures.EnvironmentVariable(
+            'http_proxy', self.receiver.url))
+        url = 'http://localhost:%d/hooks?key=abc' % receivers.free_port()
+        self.assertEqual('HTTP 200', self.deliver(
+            self.driver(), {'url': url}).receipt)
+        [request] = self.receiver.requests
+        self.assertEqual(url, request.path)
+
+    def test_proxy_credentials_go_to_the_proxy(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'http_proxy', self.receiver.url.replace('://', '://px:pw@')))
+        url = 'http://localhost:%d/hooks' % receivers.free_port()
+        self.deliver(self.driver(), {'url': url})
+        [request] = self.receiver.requests
+        self.assertEqual('Basic %s' % base64.b64encode(b'px:pw').decode(),
+                         request.headers['Proxy-Authorization'])
+
+    def test_no_proxy_hosts_are_reached_directly(self):
+        proxy = self.useFixture(receivers.HTTPReceiver(
+            lambda request: (502, {}, b'')))
+        self.useFixture(fixtures.EnvironmentVariable('http_proxy',
+                                                     proxy.url))
+        self.useFixture(fixtures.EnvironmentVariable('no_proxy',
+                                                     '127.0.0.1'))
+        self.deliver(self.driver(), {'url': self.receiver.url + '/h'})
+        self.assertEqual(['/h'], [r.path for r in self.receiver.requests])
+        self.assertEqual([], proxy.requests)

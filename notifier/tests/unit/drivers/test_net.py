@@ -1,8 +1,12 @@
+import ipaddress
 import logging
 import os
 import time
+from unittest import mock
 
 import fixtures
+import requests
+import urllib3
 
 from notifier.drivers import net
 from notifier import exception
@@ -49,6 +53,37 @@ class TestAddressPolicy(base.DriverUnitTestCase):
                                   self.conf)
         self.assertIn('[driver_webhook] denied_networks', str(error))
         self.assertIn('10.0.0.0/33', str(error))
+
+    def test_malformed_options_make_deliveries_wait(self):
+        self.flags(group='driver_webhook', allowed_networks=['nowhere'])
+        error = self.assertRaises(exception.RetryableDeliveryError,
+                                  net.check_url, self.conf,
+                                  'https://203.0.113.9/h')
+        self.assertIn('[driver_webhook] allowed_networks', str(error))
+        self.flags(group='driver_webhook', allowed_networks=['0.0.0.0/0'])
+        net.check_url(self.conf, 'https://203.0.113.9/h')
+
+    def test_a_changed_option_applies_at_once(self):
+        self.assertIsNone(net.refusal(self.conf, '10.9.0.1'))
+        self.flags(group='driver_webhook', denied_networks=['10.9.0.0/16'])
+        self.assertIn('denied_networks', net.refusal(self.conf, '10.9.0.1'))
+        self.flags(group='driver_webhook', denied_networks=['10.8.0.0/16'],
+                   allowed_networks=['192.0.2.0/24'])
+        self.assertIn('allowed_networks',
+                      net.refusal(self.conf, '10.9.0.1'))
+        self.conf_fixture.conf.clear_override('allowed_networks',
+                                              group='driver_webhook')
+        self.assertIsNone(net.refusal(self.conf, '10.9.0.1'))
+
+    def test_networks_are_parsed_once_per_value(self):
+        net._networks.cache_clear()
+        self.flags(group='driver_webhook', denied_networks=['10.77.0.0/16'])
+        with mock.patch('ipaddress.ip_network',
+                        wraps=ipaddress.ip_network) as parse:
+            for address in ('10.77.0.1', '10.78.0.1', '10.77.0.1'):
+                net.refusal(self.conf, address)
+            net.check_policy(self.conf)
+        self.assertEqual(1, parse.call_count)
 
 
 class TestURLChecks(base.DriverUnitTestCase):
@@ -160,8 +195,8 @@ class TestPublicURL(base.DriverUnitTestCase):
 
 
 class TestSessionEnvironment(base.DriverUnitTestCase):
-    """requests' per-request look at the environment is skipped unless a
-    proxy is configured there."""
+    """The proxies and CA bundle of the environment, read once when a
+    session is made."""
 
     def setUp(self):
         super().setUp()
@@ -170,24 +205,80 @@ class TestSessionEnvironment(base.DriverUnitTestCase):
                     'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
                 self.useFixture(fixtures.EnvironmentVariable(name))
 
-    def test_no_proxy_configured_skips_the_environment(self):
-        session = net.session(self.conf)
-        self.assertFalse(session.trust_env)
-        self.assertIs(True, session.verify)
+    def session(self):
+        session = net.Session(self.conf)
+        self.addCleanup(session.close)
+        return session
 
-    def test_ca_bundle_variable_is_still_honoured(self):
+    def test_no_proxy_configured(self):
+        session = self.session()
+        self.assertEqual({}, session.proxies)
+        self.assertEqual(requests.utils.DEFAULT_CA_BUNDLE_PATH,
+                         session.ca_bundle)
+
+    def test_ca_bundle_variables_are_honoured(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'CURL_CA_BUNDLE', '/etc/notifier/curl.pem'))
+        self.assertEqual('/etc/notifier/curl.pem', self.session().ca_bundle)
         self.useFixture(fixtures.EnvironmentVariable(
             'REQUESTS_CA_BUNDLE', '/etc/notifier/ca.pem'))
-        self.assertEqual('/etc/notifier/ca.pem',
-                         net.session(self.conf).verify)
+        self.assertEqual('/etc/notifier/ca.pem', self.session().ca_bundle)
 
-    def test_a_proxy_in_the_environment_is_used(self):
+    def test_proxies_are_chosen_as_requests_does(self):
         self.useFixture(fixtures.EnvironmentVariable(
-            'https_proxy', 'http://proxy.example.com:3128'))
-        session = net.session(self.conf)
-        self.assertTrue(session.trust_env)
-        self.assertEqual(
-            {'https': 'http://proxy.example.com:3128'},
-            session.merge_environment_settings(
-                'https://hooks.example.com/x', {}, None, None,
-                None)['proxies'])
+            'https_proxy', 'proxy.example.com:3128'))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'no_proxy', 'internal.example.com,192.0.2.0/24'))
+        session = self.session()
+        self.assertEqual('http://proxy.example.com:3128',
+                         session._proxy('https://hooks.example.com/x'))
+        self.assertIsNone(session._proxy('http://hooks.example.com/x'))
+        self.assertIsNone(session._proxy('https://internal.example.com/x'))
+        self.assertIsNone(session._proxy('https://192.0.2.7/x'))
+
+
+class TestPostErrors(base.DriverUnitTestCase):
+    """What :func:`net.post` makes of what the session raises."""
+
+    def post_fails(self, error, raised, url='https://203.0.113.9/h?k=s3cr3t'):
+        http = mock.Mock(spec=net.Session)
+        http.post.side_effect = raised
+        return str(self.assertRaises(error, net.post, self.conf, http, url,
+                                     'webhook', 10, b'{}'))
+
+    def test_read_timeout_is_retryable(self):
+        message = self.post_fails(
+            exception.RetryableDeliveryError,
+            urllib3.exceptions.ReadTimeoutError(None, '/h?k=s3cr3t', 'x'))
+        self.assertIn('203.0.113.9: timed out', message)
+        self.assertNotIn('s3cr3t', message)
+
+    def test_connect_timeout_is_retryable(self):
+        self.assertIn('timed out', self.post_fails(
+            exception.RetryableDeliveryError,
+            urllib3.exceptions.MaxRetryError(
+                None, '/h?k=s3cr3t', urllib3.exceptions.ConnectTimeoutError(
+                    None, 'timed out connecting'))))
+
+    def test_connection_failure_gives_the_system_error(self):
+        error = ConnectionRefusedError(111, 'Connection refused')
+        failure = urllib3.exceptions.NewConnectionError(None, 'failed')
+        failure.__cause__ = error
+        message = self.post_fails(
+            exception.RetryableDeliveryError,
+            urllib3.exceptions.MaxRetryError(None, '/h?k=s3cr3t', failure))
+        self.assertIn('203.0.113.9: Connection refused.', message)
+        self.assertNotIn('s3cr3t', message)
+
+    def test_header_that_cannot_be_sent_is_permanent(self):
+        self.assertIn('the request is invalid (ValueError)', self.post_fails(
+            exception.PermanentDeliveryError,
+            ValueError('Invalid header value')))
+
+    def test_host_that_cannot_be_encoded_is_permanent(self):
+        http = net.Session(self.conf)
+        self.addCleanup(http.close)
+        message = str(self.assertRaises(
+            exception.PermanentDeliveryError, net.post, self.conf, http,
+            'https://.example.net/h', 'webhook', 10, b'{}'))
+        self.assertIn('the request is invalid (InvalidURL)', message)

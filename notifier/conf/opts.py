@@ -16,6 +16,7 @@ from notifier.conf import service_user
 _MODULES = (default, api, engine, drivers, secrets, service_user,
             messages)
 SQLITE_DEFAULT = 'sqlite:///$state_path/notifier.sqlite'
+DB_POOL_SIZE = 20
 
 
 def list_opts():
@@ -30,8 +31,16 @@ def set_defaults(conf=None):
     """Notifier's defaults for the options of the libraries it uses."""
     conf = conf if conf is not None else cfg.CONF
     # On the option objects too, so that the sample config shows it.
-    cfg.set_defaults(db_options.database_opts, connection=SQLITE_DEFAULT)
-    db_options.set_defaults(conf, connection=SQLITE_DEFAULT)
+    # The pool keeps as many connections as the threads that use it at
+    # once ([api] threads, an engine's delivery threads and the few of its
+    # own): with fewer, every connection above max_pool_size is closed when
+    # it goes back and opened again for the next request, a TCP and
+    # authentication handshake, and with PyMySQL an SSL context, that is
+    # 50 to 100 ms of CPU each. Connections are opened only when needed.
+    cfg.set_defaults(db_options.database_opts, connection=SQLITE_DEFAULT,
+                     max_pool_size=DB_POOL_SIZE)
+    db_options.set_defaults(conf, connection=SQLITE_DEFAULT,
+                            max_pool_size=DB_POOL_SIZE)
     oslo_messaging.set_transport_defaults(control_exchange='notifier')
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [
         'cheroot=WARNING', 'stevedore=WARNING', 'alembic=WARNING'])

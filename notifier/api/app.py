@@ -1,7 +1,10 @@
 """Paste deploy factories: the API app and its pipeline."""
 
+import functools
+
 from oslo_config import cfg
 
+from notifier.api import caster
 from notifier.api import middleware
 from notifier.api import router
 from notifier.drivers import base as drivers_base
@@ -10,8 +13,14 @@ from notifier.engine import rpcapi
 
 def app_factory(global_conf, **local_conf):
     """The Notifier API itself: the router over the route table."""
-    return router.Router(engine_api=rpcapi.EngineAPI(cfg.CONF),
-                         drivers=drivers_base.DriverManager(cfg.CONF))
+    engine_api = rpcapi.EngineAPI(cfg.CONF)
+    # New notifications are cast from a thread of their own, several at
+    # a time (see notifier.api.caster); the batch carries no context.
+    return router.Router(
+        engine_api=engine_api,
+        caster=caster.Caster(functools.partial(
+            engine_api.process_notifications, None)),
+        drivers=drivers_base.DriverManager(cfg.CONF))
 
 
 def pipeline_factory(loader, global_conf, **local_conf):

@@ -118,9 +118,10 @@ class Router:
     """Dispatch to the handler for the path and method: 404 for an unknown
     path, 405 with ``Allow`` for an unknown method."""
 
-    def __init__(self, engine_api=None, drivers=None):
+    def __init__(self, engine_api=None, drivers=None, caster=None):
         self._mapper = _mapper()
         self._engine_api = engine_api
+        self._caster = caster
         self._drivers = drivers
 
     @wsgi.handler
@@ -145,5 +146,6 @@ class Router:
                     req.method, req.path_info, allowed),
                 headers=[('Allow', allowed)])
         req.environ['notifier.engine_api'] = self._engine_api
+        req.environ['notifier.caster'] = self._caster
         req.environ['notifier.drivers'] = self._drivers
         return handlers[method](req, **match)

@@ -15,9 +15,10 @@ from notifier.conf import engine
 from notifier.conf import messages
 from notifier.conf import secrets
 from notifier.conf import service_user
+from notifier.conf import upgrade_levels
 
 CONF = cfg.CONF
 
 for _module in (default, api, engine, drivers, secrets, service_user,
-                messages):
+                messages, upgrade_levels):
     _module.register_opts(CONF)

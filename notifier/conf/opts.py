@@ -12,9 +12,10 @@ from notifier.conf import engine
 from notifier.conf import messages
 from notifier.conf import secrets
 from notifier.conf import service_user
+from notifier.conf import upgrade_levels
 
 _MODULES = (default, api, engine, drivers, secrets, service_user,
-            messages)
+            messages, upgrade_levels)
 SQLITE_DEFAULT = 'sqlite:///$state_path/notifier.sqlite'
 DB_POOL_SIZE = 20
 

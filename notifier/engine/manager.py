@@ -117,7 +117,7 @@ class EngineManager:
     #: RPC threads that claim and prepare batches at the same time.
     LEADERS = 2
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, conf, drivers=None):
         self.conf = conf
@@ -146,20 +146,23 @@ class EngineManager:
     def process_notification(self, ctxt, notification_id):
         self.queue(notification_id)
 
+    def process_notifications(self, ctxt, notification_ids):
+        self.queue(*notification_ids)
+
     def process_message(self, ctxt, message_id):
         self.process_message_id(message_id,
                                 request_id=ctxt.get('request_id'))
 
     # The work
 
-    def queue(self, notification_id):
-        """Take a notification in the next batch. Waits while a full
+    def queue(self, *notification_ids):
+        """Take notifications in the next batches. Waits while a full
         batch is queued already (the broker keeps the rest); the calling
         thread may lead batches until the queue is empty."""
         with self._cond:
             while len(self._queued) >= 2 * self._batch_size:
                 self._cond.wait()
-            self._queued.append(notification_id)
+            self._queued.extend(notification_ids)
             if self._leaders >= self.LEADERS:
                 return
             self._leaders += 1

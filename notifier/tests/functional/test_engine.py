@@ -9,6 +9,7 @@ import oslo_messaging as messaging
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
+from notifier.api import caster
 from notifier.db import api as db_api
 from notifier.db import models
 from notifier.drivers import base as drivers_base
@@ -151,9 +152,11 @@ class TestRecovery(base.FunctionalTestCase):
         with mock.patch('oslo_messaging.rpc.client._BaseCallContext.cast',
                         side_effect=messaging.MessageDeliveryFailure(
                             'broker unreachable')):
-            return self.api.post('/v1/notifications',
-                                 base.notification_body(),
-                                 status=202).json['notification']
+            created = self.api.post('/v1/notifications',
+                                    base.notification_body(),
+                                    status=202).json['notification']
+            caster.flush_all()  # the cast is made after the response
+        return created
 
     def age(self, notification_id, seconds, **values):
         past = timeutils.utcnow() - datetime.timedelta(seconds=seconds)
@@ -258,6 +261,7 @@ class TestBatches(EngineTestCase):
             ids = [self.api.post('/v1/notifications', base.notification_body(
                 hostname='compute-%d' % k), status=202).json[
                     'notification']['id'] for k in range(12)]
+            caster.flush_all()  # the casts are made after the responses
         manager = self.engine.manager
         real_claim = db_api.notifications_claim
         go = threading.Event()
@@ -296,3 +300,27 @@ class TestBatches(EngineTestCase):
         self.assertEqual([[i] for i in ids[:manager.LEADERS]] +
                          [ids[manager.LEADERS:]], claims)
         self.assertEqual(12, len(set(self.driver.calls)))
+
+    def test_a_cast_of_several_ids_is_claimed_as_one_batch(self):
+        # RPC 1.2 (the API's caster): every id of the cast is queued
+        # before the RPC thread leads, so they are claimed together.
+        with mock.patch('oslo_messaging.rpc.client._BaseCallContext.cast',
+                        side_effect=messaging.MessageDeliveryFailure(
+                            'no engine here')):
+            ids = [self.api.post('/v1/notifications', base.notification_body(
+                hostname='compute-%d' % k), status=202).json[
+                    'notification']['id'] for k in range(5)]
+            caster.flush_all()
+        real_claim = db_api.notifications_claim
+        claims = []
+
+        def claim(context, notification_ids, *args):
+            claims.append(sorted(notification_ids))
+            return real_claim(context, notification_ids, *args)
+
+        with mock.patch.object(db_api, 'notifications_claim', claim):
+            self.engine.manager.process_notifications({}, ids)
+        for i in ids:
+            self.wait_for_status(i, ['finished'])
+        self.assertEqual([sorted(ids)], claims)
+

@@ -1521,6 +1521,17 @@ def notifications_release(context, engine, outcomes):
         for nid, (status, next_attempt_at) in outcomes.items()])
 
 
+@enginefacade.reader
+def notifications_taken_over(context, notification_ids, engine,
+                             model=models.Notification):
+    """Ids of those of these notifications (or messages) another engine
+    has claimed since ``engine`` did."""
+    n = model
+    return list(context.session.scalars(
+        sa.select(n.id).where(n.id.in_(sorted(set(notification_ids))),
+                              n.claimed_by != engine).order_by(n.id)))
+
+
 @enginefacade.writer
 def notifications_extend_lease(context, notification_ids, engine, lease,
                                model=models.Notification):

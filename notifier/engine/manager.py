@@ -317,27 +317,39 @@ class EngineManager:
         taken over (and sent twice) by another engine; the leases still
         expire soon after this engine dies."""
         lease = self.conf.engine.claim_lease
-        context = notifier_context.get_admin_context()
         while not self._stopped.wait(lease / 3.0):
-            with self._cond:
-                ids = list(self._flights)
-                if not ids:
-                    self._keeper = None
-                    return
-            try:
-                held = db.notifications_extend_lease(
-                    context, ids, self.engine_id, lease)
-            except Exception:
-                LOG.exception('Could not extend the leases of %d '
-                              'notifications; retrying in %d seconds',
-                              len(ids), lease // 3)
-                continue
-            if held < len(ids):
-                LOG.warning('Lost the claim on %(lost)d of %(n)d '
-                            'notifications while sending (their lease '
-                            'expired and another engine took them); '
-                            'finishing the sends in flight',
-                            {'lost': len(ids) - held, 'n': len(ids)})
+            if not self._extend_leases():
+                return
+
+    def _extend_leases(self):
+        """One round of :meth:`_keep_leases`; False once nothing is in
+        flight (the keeper then ends; the next launch starts another)."""
+        lease = self.conf.engine.claim_lease
+        context = notifier_context.get_admin_context()
+        with self._cond:
+            ids = list(self._flights)
+            if not ids:
+                self._keeper = None
+                return False
+        try:
+            held = db.notifications_extend_lease(
+                context, ids, self.engine_id, lease)
+            # Those released meanwhile (their last attempt's record may
+            # have held the rows this UPDATE waited for) were not lost.
+            lost = db.notifications_taken_over(
+                context, ids, self.engine_id) if held < len(ids) else []
+        except Exception:
+            LOG.exception('Could not extend the leases of %d '
+                          'notifications; retrying in %d seconds',
+                          len(ids), lease // 3)
+            return True
+        if lost:
+            LOG.warning('Lost the claim on %(lost)d of %(n)d notifications '
+                        'while sending (their lease expired and another '
+                        'engine took them: %(ids)s); finishing the sends in '
+                        'flight', {'lost': len(lost), 'n': len(ids),
+                                   'ids': ', '.join(map(str, lost))})
+        return True
 
     def _wait_holding_lease(self, context, notification, futures,
                             model=models.Notification):

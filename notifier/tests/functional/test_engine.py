@@ -1,15 +1,18 @@
 """The engine: retries, permanent failures, lost casts, crashed engines."""
 
 import datetime
+import logging
 import threading
 import time
 from unittest import mock
 
+import fixtures as pyfixtures
 import oslo_messaging as messaging
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from notifier.api import caster
+from notifier import context
 from notifier.db import api as db_api
 from notifier.db import models
 from notifier.drivers import base as drivers_base
@@ -324,3 +327,35 @@ class TestBatches(EngineTestCase):
             self.wait_for_status(i, ['finished'])
         self.assertEqual([sorted(ids)], claims)
 
+
+
+class TestLeaseKeeper(EngineTestCase):
+    """The keeper warns only about notifications another engine took."""
+
+    def test_a_notification_released_meanwhile_is_not_reported_lost(self):
+        logs = self.useFixture(pyfixtures.FakeLogger(
+            name='notifier.engine.manager', level=logging.WARNING))
+        with mock.patch('oslo_messaging.rpc.client._BaseCallContext.cast',
+                        side_effect=messaging.MessageDeliveryFailure(
+                            'no engine here')):
+            ids = [self.api.post('/v1/notifications', base.notification_body(
+                hostname='compute-%d' % k), status=202).json[
+                    'notification']['id'] for k in range(3)]
+            caster.flush_all()
+        manager = self.engine.manager
+        ctx = context.get_admin_context()
+        db_api.notifications_claim(ctx, ids, manager.engine_id, 60)
+        manager._flights.update((i, object()) for i in ids)
+        self.addCleanup(manager._flights.clear)
+        released, taken, kept = ids
+        # Released by this engine's last record (the keeper's UPDATE
+        # waited for it), and claimed by another engine after its lease.
+        db_api.notifications_release(ctx, manager.engine_id,
+                                     {released: ('finished', None)})
+        with db_api.get_engine().begin() as conn:
+            conn.execute(sa.update(models.Notification)
+                         .where(models.Notification.id == taken)
+                         .values(claimed_by='another-engine'))
+        self.assertTrue(manager._extend_leases())
+        self.assertIn('Lost the claim on 1 of 3 notifications', logs.output)
+        self.assertIn('another engine took them: %d)' % taken, logs.output)

@@ -39,6 +39,7 @@ class Settings:
     list_requests: int = 200
     e2e_rates: tuple = (100, 300)
     e2e_duration: float = 20.0
+    e2e_warmup: float = 3.0  # seconds at the rate before measuring
     drain_timeout: float = 120.0
     fanout_engines: tuple = (1, 2)
     fanout_destinations: tuple = (1, 10)
@@ -51,6 +52,7 @@ def quick(s):
     s.ingest_duration, s.ingest_max = 5.0, 5000
     s.list_duration, s.list_requests = 10.0, 50
     s.e2e_duration, s.drain_timeout = 5.0, 45.0
+    s.e2e_warmup = 2.0
     s.fanout_deliveries = 500
     s.memory_notifications, s.memory_timeout = 5000, 180.0
     return s

@@ -60,6 +60,18 @@ class EngineTestCase(base.FunctionalTestCase):
         return self.api.post('/v1/notifications', base.notification_body(),
                              status=202).json['notification']
 
+    def post_uncast(self, count):
+        """Ids of ``count`` notifications stored while their casts fail,
+        so that they wait, ``new``, for whatever the test does."""
+        with mock.patch('oslo_messaging.rpc.client._BaseCallContext.cast',
+                        side_effect=messaging.MessageDeliveryFailure(
+                            'no engine here')):
+            ids = [self.api.post('/v1/notifications', base.notification_body(
+                hostname='compute-%d' % k), status=202).json[
+                    'notification']['id'] for k in range(count)]
+            caster.flush_all()  # the casts are made after the responses
+        return ids
+
     def deliveries(self, notification):
         shown = self.api.get('/v1/notifications/%s' % notification['id'],
                              headers={'OpenStack-API-Version':
@@ -258,13 +270,7 @@ class TestBatches(EngineTestCase):
     """Casts that arrive while the engine is busy are claimed together."""
 
     def test_casts_queued_behind_busy_leaders_are_claimed_in_one_batch(self):
-        with mock.patch('oslo_messaging.rpc.client._BaseCallContext.cast',
-                        side_effect=messaging.MessageDeliveryFailure(
-                            'no engine here')):
-            ids = [self.api.post('/v1/notifications', base.notification_body(
-                hostname='compute-%d' % k), status=202).json[
-                    'notification']['id'] for k in range(12)]
-            caster.flush_all()  # the casts are made after the responses
+        ids = self.post_uncast(12)
         manager = self.engine.manager
         real_claim = db_api.notifications_claim
         go = threading.Event()
@@ -307,13 +313,7 @@ class TestBatches(EngineTestCase):
     def test_a_cast_of_several_ids_is_claimed_as_one_batch(self):
         # RPC 1.2 (the API's caster): every id of the cast is queued
         # before the RPC thread leads, so they are claimed together.
-        with mock.patch('oslo_messaging.rpc.client._BaseCallContext.cast',
-                        side_effect=messaging.MessageDeliveryFailure(
-                            'no engine here')):
-            ids = [self.api.post('/v1/notifications', base.notification_body(
-                hostname='compute-%d' % k), status=202).json[
-                    'notification']['id'] for k in range(5)]
-            caster.flush_all()
+        ids = self.post_uncast(5)
         real_claim = db_api.notifications_claim
         claims = []
 
@@ -335,13 +335,7 @@ class TestLeaseKeeper(EngineTestCase):
     def test_a_notification_released_meanwhile_is_not_reported_lost(self):
         logs = self.useFixture(pyfixtures.FakeLogger(
             name='notifier.engine.manager', level=logging.WARNING))
-        with mock.patch('oslo_messaging.rpc.client._BaseCallContext.cast',
-                        side_effect=messaging.MessageDeliveryFailure(
-                            'no engine here')):
-            ids = [self.api.post('/v1/notifications', base.notification_body(
-                hostname='compute-%d' % k), status=202).json[
-                    'notification']['id'] for k in range(3)]
-            caster.flush_all()
+        ids = self.post_uncast(3)
         manager = self.engine.manager
         ctx = context.get_admin_context()
         db_api.notifications_claim(ctx, ids, manager.engine_id, 60)

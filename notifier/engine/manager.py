@@ -440,6 +440,9 @@ class EngineManager:
                 next_attempt_at = started_at + datetime.timedelta(
                     seconds=backoff(self.conf, attempt))
         latency_ms = (time.monotonic() - start) * 1000.0
+        # Before the record, which may release the notification: whoever
+        # sees it failed after a 410 sees its destination disabled too.
+        self.health.record(context, delivery, status, failure)
         release = None
         if flight is not None:
             release = flight.sent(delivery, status, next_attempt_at)
@@ -464,7 +467,6 @@ class EngineManager:
             if flight is not None:
                 self._recorded(flight, False)
             return
-        self.health.record(context, delivery, status, failure)
         log = LOG.info if status == db.DELIVERED else LOG.warning
         log('Delivery %(uuid)s (%(target)s) attempt %(n)d: %(result)s '
             'after %(ms).1f ms%(why)s',

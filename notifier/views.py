@@ -1,6 +1,8 @@
 """Primitive views of database rows, shared by the API and the engine (the
 engine sends the same view of a notification as an event's data)."""
 
+import json
+
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%f'
 
 
@@ -25,6 +27,34 @@ def notification(n):
         'deleted': False,
         'deleted_at': None,
     }
+
+
+# The list's JSON written directly, in a quarter of the time of building
+# the dicts and encoding them: the same text as the API's encoder writes for
+# [notification(n), ...] (json.dumps' defaults: ASCII, ", " and ": ").
+_LISTED = ('{"id": %d, "notification_uuid": %s, "type": %s, "hostname": %s, '
+           '"source_host_uuid": %s, "generated_time": "%s", "payload": %s, '
+           '"status": %s, "project_id": %s, "created_at": "%s", '
+           '"updated_at": "%s", "deleted": false, "deleted_at": null}')
+
+
+def notifications_json(rows):
+    """The JSON text of ``{"notifications": [...]}``, :func:`notification`
+    of each row of ``db.api.notification_list``.
+
+    The rows' times are isotime's text already, but with the year on 4
+    digits (strftime's %Y does not pad it: year 5 is '5-01-01T...'); their
+    payloads are the JSON text the column type stored, which is what the
+    encoder writes for the decoded payload. The rows are unpacked in the
+    order of their columns (a row's attributes cost a microsecond each).
+    """
+    q = json.encoder.encode_basestring_ascii
+    return '{"notifications": [%s]}' % ', '.join([_LISTED % (
+        id_, q(uuid), q(type_), q(hostname), q(host_uuid),
+        generated_time.lstrip('0'), payload, q(status), q(project_id),
+        created_at.lstrip('0'), updated_at.lstrip('0'))
+        for (id_, uuid, type_, hostname, host_uuid, generated_time, payload,
+             status, project_id, created_at, updated_at) in rows])
 
 
 def host(h):

@@ -53,10 +53,15 @@ def json_response(status, body=None, headers=None):
         response = webob.Response(status=status, headerlist=headers or [])
         response.content_type = None
         return response
+    return json_text_response(status, _ENCODER.encode(body), headers)
+
+
+def json_text_response(status, text, headers=None):
+    """A response whose body is ``text``, JSON already."""
     # The headers as the content_type, charset and body setters leave them
     # (Content-Type without a charset, then Content-Length), set at once.
     return webob.Response(
-        body=_ENCODER.encode(body).encode('utf-8'), status=status,
+        body=text.encode('utf-8'), status=status,
         headerlist=(headers or []) + [('Content-Type', 'application/json')])
 
 

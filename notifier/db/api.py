@@ -474,39 +474,120 @@ def notification_get(context, notification_id, project_id=None):
     return notification
 
 
-@enginefacade.reader
-def notification_list(context, project_id=None, filters=None, limit=None,
-                      marker=None, sort_key='created_at', sort_dir='desc'):
-    filters = filters or {}
-    model = models.Notification
+# The list of notifications, the API's most frequent read. Most of a
+# page's CPU goes to its rows' columns, which PyMySQL parses one by one in
+# Python: the statements read only the columns the list shows, with no
+# ORM objects, and its times as the text the API shows (PyMySQL parsed
+# each DATETIME and strftime formatted it back, a third of a page's CPU
+# for the same text). Building the statements cost 0.6 to 0.9 ms a page:
+# they are built once for each shape of request, the request's values
+# bound at execution.
+_LISTED = ('id', 'notification_uuid', 'type', 'hostname', 'source_host_uuid',
+           'generated_time', 'payload', 'status', 'project_id', 'created_at',
+           'updated_at')
+_LISTED_TIMES = ('generated_time', 'created_at', 'updated_at')
+_LIST_FILTERS = ('type', 'status', 'source_host_uuid', 'generated_since')
+_LIST_STATEMENTS = {}
+
+
+def _listed_column(name, dialect):
+    column = _NOTIFICATIONS.c[name]
+    if name == 'payload':  # the JSON text as stored
+        return sa.type_coerce(column, sa.Text()).label(name)
+    if name not in _LISTED_TIMES:
+        return column
+    # YYYY-MM-DDTHH:MM:SS.ffffff; SQLite keeps the text SQLAlchemy wrote,
+    # YYYY-MM-DD HH:MM:SS.ffffff.
+    if dialect == 'mysql':
+        text = sa.func.date_format(column, '%Y-%m-%dT%H:%i:%s.%f')
+    elif dialect == 'postgresql':
+        text = sa.func.to_char(column, 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    else:
+        text = sa.func.replace(column, ' ', 'T')
+    return sa.type_coerce(text, sa.String()).label(name)
+
+
+class _BoundMarker:
+    """A marker for :func:`_paginate` whose sort key and id are bound at
+    execution (``marker_key``, ``marker_id``)."""
+
+    def __init__(self, sort_key):
+        setattr(self, sort_key, sa.bindparam('marker_key'))
+        self.id = sa.bindparam('marker_id')
+
+
+def _list_statements(dialect, sort_key, sort_dir, scoped, filters,
+                     limited):
+    """The marker's lookups (by uuid and by id) and the page's statement
+    for this shape of request; the values are bound at execution."""
+    key = (dialect, sort_key, sort_dir, scoped, filters, limited)
+    statements = _LIST_STATEMENTS.get(key)
+    if statements is not None:
+        return statements
+    n = _NOTIFICATIONS.c
+    scope = [n.project_id == sa.bindparam('project_id')] if scoped else []
+    keys = [n.id] if sort_key == 'id' else [n[sort_key], n.id]
+    by = sa.select(*keys).where(*scope)
+    markers = (by.where(n.notification_uuid == sa.bindparam('marker')),
+               by.where(n.id == sa.bindparam('marker')))
     # The page's ids first, from an index alone, then their rows: MariaDB
     # reads "SELECT * ... WHERE key <= marker's ORDER BY key DESC LIMIT
     # 100" by walking the whole project backwards through the table (4 s
-    # at 1M rows), but the ids of the page from the index range.
-    stmt = sa.select(model.id)
-    if project_id is not None:
-        stmt = stmt.where(model.project_id == project_id)
-    for name in ('type', 'status', 'source_host_uuid'):
-        if name in filters:
-            stmt = stmt.where(getattr(model, name) == filters[name])
-    if 'generated_since' in filters:
-        stmt = stmt.where(model.generated_time >= filters['generated_since'])
-    marker_row = None
-    if marker is not None:
-        try:
-            marker_row = _find_notification(context.session, marker,
-                                            project_id)
-        except exception.NotificationNotFound:
-            marker_row = None
-        if marker_row is None:
-            raise exception.MarkerNotFound(marker=marker,
-                                           resource='notification')
-    page = _paginate(stmt, model, sort_key, sort_dir, limit,
-                     marker_row).subquery()
+    # at 1M rows), but the ids of the page from the index range. The page
+    # is sorted on the ids' own columns: sorting the joined rows, MariaDB
+    # copies them, payloads included, to a temporary table on disk.
+    ids = sa.select(*keys).where(*scope)
+    for name in filters:
+        if name == 'generated_since':
+            ids = ids.where(n.generated_time >= sa.bindparam(name))
+        else:
+            ids = ids.where(n[name] == sa.bindparam(name))
+    limit = sa.bindparam('limit', type_=sa.Integer()) if limited else None
+    marker = _BoundMarker(sort_key)
     order = sa.asc if sort_dir == 'asc' else sa.desc
-    rows = sa.select(model).join(page, model.id == page.c.id).order_by(
-        order(getattr(model, sort_key)), order(model.id))
-    return list(context.session.scalars(rows))
+    pages = []
+    for after in (None, marker):
+        page = _paginate(ids, n, sort_key, sort_dir, limit, after).subquery()
+        pages.append(sa.select(
+            *[_listed_column(name, dialect) for name in _LISTED]).join_from(
+            _NOTIFICATIONS, page, n.id == page.c.id).order_by(
+            order(page.c[sort_key]), order(page.c.id)))
+    statements = _LIST_STATEMENTS[key] = (markers, pages)
+    return statements
+
+
+@enginefacade.reader.connection
+def notification_list(context, project_id=None, filters=None, limit=None,
+                      marker=None, sort_key='created_at', sort_dir='desc'):
+    """A page of notifications: rows of the columns in ``_LISTED``, whose
+    times are text (views.isotime's format, the year on 4 digits) and
+    whose payloads are the stored JSON text, for
+    :func:`notifier.views.notifications_json`.
+    """
+    filters = filters or {}
+    connection = context.connection
+    (by_uuid, by_id), (first, after) = _list_statements(
+        connection.dialect.name, sort_key, sort_dir, project_id is not None,
+        tuple(name for name in _LIST_FILTERS if name in filters),
+        limit is not None)
+    params = dict(filters, project_id=project_id, limit=limit)
+    if marker is None:
+        return connection.execute(first, params).all()
+    by, value = by_uuid, marker
+    if not uuidutils.is_uuid_like(marker):
+        try:
+            by, value = by_id, int(marker)
+        except (TypeError, ValueError):
+            by = None
+    marker_row = None
+    if by is not None:
+        marker_row = connection.execute(by, dict(params, marker=value)).first()
+    if marker_row is None:
+        raise exception.MarkerNotFound(marker=marker,
+                                       resource='notification')
+    return connection.execute(after, dict(
+        params, marker_key=getattr(marker_row, sort_key),
+        marker_id=marker_row.id)).all()
 
 
 @enginefacade.reader

@@ -99,8 +99,8 @@ def list_notifications(req, project_id=None):
         filters['generated_since'] = _utc_naive(since)
     notifications = db.notification_list(
         ctx, project_id=scope, filters=filters, **util.pagination(params))
-    return wsgi.json_response(200, {'notifications': [
-        _serialize_notification(req, n) for n in notifications]})
+    return wsgi.json_text_response(200, views.notifications_json(
+        notifications))
 
 
 @wsgi.handler

@@ -2,6 +2,8 @@
 
 from unittest import mock
 
+from oslo_serialization import jsonutils
+
 from notifier.tests.functional import base
 
 V1_1 = {'OpenStack-API-Version': 'notification 1.1'}
@@ -283,6 +285,28 @@ class TestListAndShow(base.FunctionalTestCase):
     def test_unknown_marker_is_400(self):
         resp = self.api.get('/v1/notifications?marker=4242', status=400)
         self.assertIn('marker', resp.json['badRequest']['message'])
+
+    def test_list_body_is_the_show_views_as_the_api_encodes_them(self):
+        # The list writes its JSON itself; its bytes are those of the
+        # show view (1.0) of each notification, at every microversion.
+        created = self._post(3)
+        shows = [self.api.get('/v1/notifications/%d' % n['id']).json[
+            'notification'] for n in reversed(created)]
+        expected = jsonutils.dumps({'notifications': shows}).encode()
+        for version in (None, '1.0', '1.5', '1.7'):
+            headers = {'OpenStack-API-Version': 'notification %s' % version
+                       } if version else {}
+            resp = self.api.get('/v1/notifications', headers=headers)
+            self.assertEqual(expected, resp.body)
+            self.assertEqual('application/json', resp.headers['Content-Type'])
+            self.assertEqual(str(len(expected)),
+                             resp.headers['Content-Length'])
+            self.assertEqual('notification %s' % (version or '1.0'),
+                             resp.headers['OpenStack-API-Version'])
+        page = self.api.get('/v1/notifications?limit=2&sort_key=id'
+                            '&sort_dir=asc&marker=%d' % created[0]['id'])
+        self.assertEqual(jsonutils.dumps({'notifications': shows[1::-1]}),
+                         page.text)
 
 
 class TestVersions(base.FunctionalTestCase):

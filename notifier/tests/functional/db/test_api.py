@@ -18,6 +18,7 @@ import time
 
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
+from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ from notifier.engine import recorder
 from notifier import exception
 from notifier.tests import base
 from notifier.tests import fixtures
+from notifier import views
 
 load_tests = test_fixtures.optimize_module_test_loader()
 
@@ -856,6 +858,56 @@ class _DBAPITests:
         self.assertRaises(exception.MarkerNotFound, db.notification_list,
                           self.ctx, project_id=PROJECT,
                           marker=theirs.notification_uuid)
+
+    def test_list_renders_the_notification_view_byte_for_byte(self):
+        # The list reads its times as text and its payloads as stored, and
+        # writes its JSON itself: the bytes must be those of the API's
+        # encoder over views.notification of each row, whatever the
+        # values (times with and without microseconds, a year before
+        # 1000, strings that JSON escapes, a payload with non-ASCII text,
+        # floats, big integers and nesting).
+        project = 'pr\u00f8ject "x"'
+        payload = {'event': 'STOPPED',
+                   'note': 'caf\u00e9 "q" \\ \n\x01 \U0001f600',
+                   'ratio': 0.1, 'big': 12345678901234567890, 'neg': -0.0,
+                   'nested': {'list': [1, 2.5e-07, None, True, 'x']}}
+        ids = [
+            self.create(project_id=project, payload=payload,
+                        generated_time=datetime.datetime(
+                            2026, 11, 23, 10, 0, 0, 1)).id,
+            self.create(project_id=project, hostname='h\u00f4te\t"1"',
+                        generated_time=datetime.datetime(
+                            5, 1, 2, 3, 4, 5)).id,
+        ]
+        self.set_columns(models.Notification, ids[1], status='finished',
+                         created_at=datetime.datetime(2026, 11, 23, 11),
+                         updated_at=datetime.datetime(2026, 11, 23, 12, 0, 0,
+                                                      999999))
+
+        for sort_key in ('created_at', 'generated_time'):
+            rows = db.notification_list(self.ctx, project_id=project,
+                                        sort_key=sort_key)
+            expected = jsonutils.dumps({'notifications': [
+                views.notification(db.notification_get(self.ctx, row.id))
+                for row in rows]})
+            self.assertEqual(sorted(ids), sorted(row.id for row in rows))
+            self.assertEqual(expected, views.notifications_json(rows))
+        text = views.notifications_json(rows)
+        self.assertIn('"generated_time": "5-01-02T03:04:05.000000"', text)
+        self.assertIn('"generated_time": "2026-11-23T10:00:00.000001"',
+                      text)
+        self.assertIn('"created_at": "2026-11-23T11:00:00.000000", '
+                      '"updated_at": "2026-11-23T12:00:00.999999"', text)
+        self.assertIn('"hostname": "h\\u00f4te\\t\\"1\\""', text)
+        self.assertIn('"project_id": "pr\\u00f8ject \\"x\\""', text)
+        self.assertIn('"payload": {"event": "STOPPED", "note": '
+                      '"caf\\u00e9 \\"q\\" \\\\ \\n\\u0001 '
+                      '\\ud83d\\ude00", "ratio": 0.1, '
+                      '"big": 12345678901234567890, "neg": -0.0, '
+                      '"nested": {"list": [1, 2.5e-07, null, true, "x"]}}',
+                      text)
+        self.assertEqual('{"notifications": []}', views.notifications_json(
+            db.notification_list(self.ctx, project_id='nobody')))
 
     # Hosts
 

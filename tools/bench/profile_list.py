@@ -25,26 +25,6 @@ import harness  # noqa: E402
 import scenarios  # noqa: E402
 
 
-def pages(stack, project):
-    import sqlalchemy as sa
-
-    from notifier.db import models
-    t = models.Notification.__table__
-    with scenarios._engine(stack).connect() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(
-            t).where(t.c.project_id == project)).scalar()
-        marker = conn.execute(
-            sa.select(t.c.notification_uuid).where(
-                t.c.project_id == project).order_by(
-                t.c.id).offset(total // 2).limit(1)).scalar()
-    return {
-        'first': '/v1/notifications?limit=100',
-        'sorted': '/v1/notifications?limit=100&sort_key=generated_time'
-                  '&sort_dir=asc',
-        'marker': '/v1/notifications?limit=100&marker=%s' % marker,
-    }
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--backend', choices=['sqlite', 'mysql'],
@@ -71,7 +51,7 @@ def main(argv=None):
     try:
         project = '%s%d' % (harness.LIST_PROJECT, args.rows)
         scenarios.seed(stack, args.rows, print, project)
-        paths = pages(stack, project)
+        _, paths = scenarios.list_pages(stack, project)
         os.environ['NOTIFIER_CONFIG_FILES'] = stack.deployment.conf_file
         import webob
         from notifier import service

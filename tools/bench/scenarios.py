@@ -35,6 +35,25 @@ def _engine(stack):
     return sa.create_engine(stack.database_url)
 
 
+def list_pages(stack, project):
+    """The project's row count and the list scenario's three pages: the
+    first, one sorted on generated_time, one after a marker half way."""
+    t = models.Notification.__table__
+    with _engine(stack).connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(
+            t).where(t.c.project_id == project)).scalar()
+        marker = conn.execute(
+            sa.select(t.c.notification_uuid).where(
+                t.c.project_id == project).order_by(
+                t.c.id).offset(total // 2).limit(1)).scalar()
+    return total, {
+        'first': '/v1/notifications?limit=100',
+        'sorted': '/v1/notifications?limit=100&sort_key=generated_time'
+                  '&sort_dir=asc',
+        'marker': '/v1/notifications?limit=100&marker=%s' % marker,
+    }
+
+
 def settle(stack, project=None):
     """Mark what is still 'new' as finished, so that engines started later
     do not spend their time on notifications of an earlier scenario."""
@@ -168,20 +187,7 @@ def list_scaling(stack, s, run, log):
         headers = harness.headers_for(project)
         seed(stack, rows, log, project)
         seed_s = time.monotonic() - t0
-        t = models.Notification.__table__
-        with _engine(stack).connect() as conn:
-            total = conn.execute(sa.select(sa.func.count()).select_from(
-                t).where(t.c.project_id == project)).scalar()
-            marker = conn.execute(
-                sa.select(t.c.notification_uuid).where(
-                    t.c.project_id == project).order_by(
-                    t.c.id).offset(total // 2).limit(1)).scalar()
-        pages = {
-            'first': '/v1/notifications?limit=100',
-            'sorted': '/v1/notifications?limit=100&sort_key=generated_time'
-                      '&sort_dir=asc',
-            'marker': '/v1/notifications?limit=100&marker=%s' % marker,
-        }
+        total, pages = list_pages(stack, project)
         res = {'rows': total, 'seed_s': round(seed_s, 1)}
         for name, path in pages.items():
             check = loadgen.Client(notifier.port)

@@ -12,6 +12,7 @@ from notifier import policies
 
 LOG = logging.getLogger(__name__)
 _ENFORCER = None
+_ENFORCER_LOCK = threading.Lock()
 
 # Allowed decisions are remembered for this long. oslo.policy looks for
 # changed policy files and evaluates the rule tree on every check (about
@@ -30,10 +31,17 @@ def get_enforcer(conf=None):
     """The enforcer, created once; also the oslo.policy.enforcer hook."""
     global _ENFORCER
     if _ENFORCER is None:
-        conf = conf if conf is not None else cfg.CONF
-        _ENFORCER = oslo_policy.Enforcer(conf)
-        _ENFORCER.register_defaults(policies.list_rules())
-        _ENFORCER.load_rules()
+        with _ENFORCER_LOCK:
+            if _ENFORCER is None:
+                # Published only once its rules are registered: the first
+                # requests of a new API worker arrive on several threads at
+                # once, and one that found an enforcer still without rules
+                # failed with PolicyNotRegistered (a 500).
+                enforcer = oslo_policy.Enforcer(
+                    conf if conf is not None else cfg.CONF)
+                enforcer.register_defaults(policies.list_rules())
+                enforcer.load_rules()
+                _ENFORCER = enforcer
     return _ENFORCER
 
 

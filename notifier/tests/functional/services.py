@@ -58,8 +58,10 @@ from notifier.tests import base
 
 LOG = logging.getLogger(__name__)
 
+# MySQL through mysqlclient, the driver the install guide recommends
+# (notifier/tests/__init__.py gives oslo.db's fixtures the same URLs).
 DEFAULT_ADMIN_URLS = {
-    'mysql': 'mysql+pymysql://openstack_citest:openstack_citest@127.0.0.1/'
+    'mysql': 'mysql+mysqldb://openstack_citest:openstack_citest@127.0.0.1/'
              'openstack_citest',
     'postgresql': 'postgresql+psycopg2://openstack_citest:openstack_citest@'
                   '127.0.0.1/openstack_citest',

@@ -17,6 +17,7 @@ import threading
 import time
 
 from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import provision
 from oslo_db.sqlalchemy import test_fixtures
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
@@ -110,6 +111,21 @@ class MigratedMySQL(_MigratedSchema, test_fixtures.MySQLOpportunisticFixture):
 class MigratedPostgreSQL(_MigratedSchema,
                          test_fixtures.PostgresqlOpportunisticFixture):
     pass
+
+
+class MigratedPyMySQL(MigratedMySQL):
+    """The MySQL server through PyMySQL, OpenStack's usual driver, as well
+    as through mysqlclient (the suite's). oslo.db keeps one admin URL per
+    database type; this one is registered under a name of its own."""
+
+    DRIVER = 'mysql+pymysql'
+
+    def _get_resources(self):  # asked before the database is set up
+        registry = provision.Backend.backends_by_database_type
+        if self.DRIVER not in registry and 'mysql' in registry:
+            url = registry['mysql'].url.set(drivername=self.DRIVER)
+            registry[self.DRIVER] = provision.Backend('mysql', url)
+        return super()._get_resources()
 
 
 class _DBAPITests:
@@ -1127,6 +1143,17 @@ class TestDBAPISQLite(_DBAPITests, base.TestCase):
 class TestDBAPIMySQL(test_fixtures.OpportunisticDBTestMixin, _DBAPITests,
                      base.TestCase):
     FIXTURE = MigratedMySQL
+
+    def test_the_driver_is_mysqlclient(self):
+        self.assertEqual('mysqldb', self.engine.dialect.driver)
+
+
+class TestDBAPIPyMySQL(test_fixtures.OpportunisticDBTestMixin, _DBAPITests,
+                       base.TestCase):
+    FIXTURE = MigratedPyMySQL
+
+    def test_the_driver_is_pymysql(self):
+        self.assertEqual('pymysql', self.engine.dialect.driver)
 
 
 class TestDBAPIPostgreSQL(test_fixtures.OpportunisticDBTestMixin,

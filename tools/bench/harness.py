@@ -11,6 +11,7 @@ import sys
 import time
 
 import requests
+from sqlalchemy.engine import url as sa_url
 
 from notifier.tests.functional import services
 
@@ -51,8 +52,9 @@ def use_keystone():
 
 class Stack:
     def __init__(self, backend, workers=2, threads=8, log=print,
-                 auth='noauth2'):
+                 auth='noauth2', mysql_driver='mysqldb'):
         self.auth = auth
+        self.mysql_driver = mysql_driver
         self.backend = backend
         self.workers = workers
         self.threads = threads
@@ -72,7 +74,9 @@ class Stack:
             db = services.Database('mysql')
             db.setUp()
             self._fixtures.append(db)
-            url = db.url
+            url = sa_url.make_url(db.url).set(
+                drivername='mysql+' + self.mysql_driver).render_as_string(
+                    hide_password=False)
         else:
             url = None  # set once the deployment has its work dir
         conf = {

@@ -13,8 +13,11 @@ def plot(doc, path):
                              squeeze=False)
     for ax, name in zip(axes[0], panels):
         globals()['_' + name](ax, m[name])
+    backend = doc['backend']
+    if doc.get('mysql_driver'):
+        backend += ' (%s)' % doc['mysql_driver']
     fig.suptitle('Notifier benchmarks: %s, medians of %d run(s)%s' % (
-        doc['backend'], doc['runs'], ' (quick)' if doc['quick'] else ''))
+        backend, doc['runs'], ' (quick)' if doc['quick'] else ''))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -33,8 +36,16 @@ def _bars(ax, labels, series, ylabel, title):
     ax.legend(fontsize='small')
 
 
+def _by_number(m, prefix):
+    """The keys ``<prefix><number>`` of ``m``, by their number: c1, c8,
+    c32 (the JSON's sorted keys put c32 before c8)."""
+    return sorted((k for k in m if k.startswith(prefix)
+                   and k[len(prefix):].isdigit()),
+                  key=lambda k: int(k[len(prefix):]))
+
+
 def _ingest(ax, m):
-    keys = [k for k in m if k.startswith('c')]
+    keys = _by_number(m, 'c')
     _bars(ax, ['c=%s' % k[1:] for k in keys], {
         'notifier': [m[k]['notifier']['throughput_rps'] for k in keys],
         'trivial app': [m[k]['trivial']['throughput_rps'] for k in keys]},
@@ -51,7 +62,7 @@ def _list(ax, m):
 
 
 def _e2e(ax, m):
-    keys = [k for k in m if k.startswith('rate_')]
+    keys = _by_number(m, 'rate_')
     _bars(ax, ['%s/s' % k[5:] for k in keys], {
         'p50': [m[k]['post_to_sink']['p50_ms'] for k in keys],
         'p99': [m[k]['post_to_sink']['p99_ms'] for k in keys]},

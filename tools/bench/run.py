@@ -65,6 +65,10 @@ def parse_args(argv):
                         '(default: ingest,list)' % ','.join(ALL))
     p.add_argument('--backend', choices=['sqlite', 'mysql'],
                    default='sqlite')
+    p.add_argument('--mysql-driver', choices=['mysqldb', 'pymysql'],
+                   default='mysqldb',
+                   help='with --backend mysql: mysqlclient (mysqldb, the '
+                        'recommended driver) or PyMySQL')
     p.add_argument('--auth', choices=['noauth2', 'keystone'],
                    default='noauth2',
                    help='keystone: Keystone tokens (KEYSTONE_URL), '
@@ -159,6 +163,7 @@ def run(args):
     doc = {
         'started': datetime.datetime.now(datetime.timezone.utc).isoformat(),
         'backend': args.backend, 'runs': args.runs, 'quick': args.quick,
+        'mysql_driver': args.mysql_driver if args.backend == 'mysql' else None,
         'workers': args.workers, 'threads': args.threads,
         'transport': 'rabbit (machine broker, 127.0.0.1:5672)',
         'auth': args.auth,
@@ -168,7 +173,7 @@ def run(args):
         'raw': {n: [] for n in args.names},
     }
     stack = harness.Stack(args.backend, args.workers, args.threads, log=log,
-                          auth=args.auth)
+                          auth=args.auth, mysql_driver=args.mysql_driver)
     sink = sink_mod.ProcessSink()
     try:
         stack.start()
@@ -193,9 +198,12 @@ def fmt(v):
 
 def table(doc):
     m = doc['median']
+    backend = doc['backend']
+    if doc.get('mysql_driver'):
+        backend += ' (%s)' % doc['mysql_driver']
     lines = ['Notifier benchmarks: backend=%s, auth=%s, medians of %d '
              'run(s)%s, %d gunicorn workers x %d threads' % (
-                 doc['backend'], doc['auth'], doc['runs'],
+                 backend, doc['auth'], doc['runs'],
                  ' (quick)' if doc['quick'] else '', doc['workers'],
                  doc['threads'])]
     if 'ingest' in m:

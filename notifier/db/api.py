@@ -527,16 +527,15 @@ def _list_statements(dialect, sort_key, sort_dir, scoped, filters,
     n = _NOTIFICATIONS.c
     scope = [n.project_id == sa.bindparam('project_id')] if scoped else []
     keys = [n.id] if sort_key == 'id' else [n[sort_key], n.id]
-    by = sa.select(*keys).where(*scope)
-    markers = (by.where(n.notification_uuid == sa.bindparam('marker')),
-               by.where(n.id == sa.bindparam('marker')))
+    ids = sa.select(*keys).where(*scope)
+    markers = (ids.where(n.notification_uuid == sa.bindparam('marker')),
+               ids.where(n.id == sa.bindparam('marker')))
     # The page's ids first, from an index alone, then their rows: MariaDB
     # reads "SELECT * ... WHERE key <= marker's ORDER BY key DESC LIMIT
     # 100" by walking the whole project backwards through the table (4 s
     # at 1M rows), but the ids of the page from the index range. The page
     # is sorted on the ids' own columns: sorting the joined rows, MariaDB
     # copies them, payloads included, to a temporary table on disk.
-    ids = sa.select(*keys).where(*scope)
     for name in filters:
         if name == 'generated_since':
             ids = ids.where(n.generated_time >= sa.bindparam(name))
@@ -932,16 +931,30 @@ HEALTH_RESET = {'consecutive_failures': 0, 'trips': 0, 'paused_until': None,
 
 
 @enginefacade.reader
-def destinations_unhealthy(context, destination_ids):
+def destinations_unhealthy(context, destination_ids, known=None):
     """Those of these destinations that have failures counted or are
-    paused (most have neither: one cheap query per fan-out)."""
-    if not destination_ids:
-        return []
-    d = models.Destination
-    return list(context.session.scalars(
-        sa.select(d).where(d.id.in_(destination_ids),
-                           sa.or_(d.consecutive_failures > 0,
-                                  d.trips > 0))))
+    paused (most have neither: one cheap query per fan-out). ``known``:
+    destinations by id read already in the caller's transaction; only the
+    others are read."""
+    found, missing = _split_known(destination_ids, known)
+    unhealthy = [d for d in found.values()
+                 if d.consecutive_failures or d.trips]
+    if missing:
+        d = models.Destination
+        unhealthy.extend(context.session.scalars(
+            sa.select(d).where(d.id.in_(missing),
+                               sa.or_(d.consecutive_failures > 0,
+                                      d.trips > 0))))
+    return unhealthy
+
+
+def _split_known(ids, known):
+    """``ids`` (None left out) as the rows ``known`` has of them, by id,
+    and the sorted ids it lacks."""
+    ids = {i for i in ids if i is not None}
+    known = known or {}
+    return ({i: known[i] for i in ids & known.keys()},
+            sorted(ids - known.keys()))
 
 
 @enginefacade.writer
@@ -1353,15 +1366,16 @@ def template_revert(context, template_id, project_id, user_id=None):
 # delivery.
 
 @enginefacade.reader
-def destinations_get_by_ids(context, destination_ids):
+def destinations_get_by_ids(context, destination_ids, known=None):
     """``{id: destination}`` of the destinations with these internal ids
-    that still exist (one query for a notification's deliveries)."""
-    ids = sorted({i for i in destination_ids if i is not None})
-    if not ids:
-        return {}
-    return {d.id: d for d in context.session.scalars(
-        sa.select(models.Destination)
-        .where(models.Destination.id.in_(ids)))}
+    that still exist (one query for a notification's deliveries).
+    ``known``: as for :func:`destinations_unhealthy`."""
+    found, missing = _split_known(destination_ids, known)
+    if missing:
+        found.update((d.id, d) for d in context.session.scalars(
+            sa.select(models.Destination)
+            .where(models.Destination.id.in_(missing))))
+    return found
 
 
 @enginefacade.writer
@@ -1457,28 +1471,26 @@ def _record_attempts(session, attempts):
 # The claim, the engine's first statements for every notification, is
 # built once per model with bind parameters: a Core UPDATE, and the read
 # of the claimed rows.
-_CLAIMS = {}
-
-
 def _claim_statements(model):
-    found = _CLAIMS.get(model)
-    if found is None:
-        t, n = model.__table__, model
-        ids = sa.bindparam('b_ids', expanding=True)
-        update = (
-            sa.update(t)
-            .where(t.c.id.in_(ids), _claimable(sa.bindparam('b_now'), t.c))
-            .values(status=RUNNING, claimed_by=sa.bindparam('b_engine'),
-                    lease_until=sa.bindparam('b_until'),
-                    updated_at=sa.bindparam('b_now')))
-        select = (
-            sa.select(n)
-            .where(n.id.in_(ids), n.status == RUNNING,
-                   n.claimed_by == sa.bindparam('b_engine'),
-                   n.lease_until == sa.bindparam('b_until'))
-            .order_by(n.id))
-        found = _CLAIMS[model] = (update, select)
-    return found
+    t, n = model.__table__, model
+    ids = sa.bindparam('b_ids', expanding=True)
+    update = (
+        sa.update(t)
+        .where(t.c.id.in_(ids), _claimable(sa.bindparam('b_now'), t.c))
+        .values(status=RUNNING, claimed_by=sa.bindparam('b_engine'),
+                lease_until=sa.bindparam('b_until'),
+                updated_at=sa.bindparam('b_now')))
+    select = (
+        sa.select(n)
+        .where(n.id.in_(ids), n.status == RUNNING,
+               n.claimed_by == sa.bindparam('b_engine'),
+               n.lease_until == sa.bindparam('b_until'))
+        .order_by(n.id))
+    return update, select
+
+
+_CLAIMS = {model: _claim_statements(model)
+           for model in (models.Notification, models.Message)}
 
 
 @enginefacade.writer
@@ -1502,7 +1514,7 @@ def notifications_claim(context, notification_ids, engine, lease,
     now = timeutils.utcnow()
     params = {'b_ids': ids, 'b_engine': engine, 'b_now': now,
               'b_until': now + _seconds(lease)}
-    update, select = _claim_statements(model)
+    update, select = _CLAIMS[model]
     if not context.session.connection().execute(update, params).rowcount:
         return []
     return list(context.session.scalars(select, params))
@@ -1512,11 +1524,11 @@ def notifications_claim(context, notification_ids, engine, lease,
 # does not ignore an existing delivery (a notification claimed again after
 # a crash or for a retry keeps what it achieved), then one read of them
 # all, without the attempts' history (loaded only if used).
+_MYSQL_DELIVERY_INSERT = mysql.insert(_DELIVERIES).on_duplicate_key_update(
+    id=_DELIVERIES.c.id)
 _DELIVERY_INSERTS = {
-    'mysql': mysql.insert(_DELIVERIES).on_duplicate_key_update(
-        id=_DELIVERIES.c.id),
-    'mariadb': mysql.insert(_DELIVERIES).on_duplicate_key_update(
-        id=_DELIVERIES.c.id),
+    'mysql': _MYSQL_DELIVERY_INSERT,
+    'mariadb': _MYSQL_DELIVERY_INSERT,
     'postgresql': postgresql.insert(_DELIVERIES).on_conflict_do_nothing(),
     'sqlite': sqlite.insert(_DELIVERIES).on_conflict_do_nothing(),
 }

@@ -78,13 +78,8 @@ class Breaker:
         deliveries = list(deliveries)
         if not self._enabled:
             return deliveries
-        known = destinations or {}
-        wanted = {d.destination_id for d in deliveries
-                  if d.destination_id is not None}
-        unhealthy = {i: known[i] for i in wanted & known.keys()
-                     if known[i].consecutive_failures or known[i].trips}
-        unhealthy.update((d.id, d) for d in db.destinations_unhealthy(
-            context, wanted - known.keys()))
+        unhealthy = {d.id: d for d in db.destinations_unhealthy(
+            context, {d.destination_id for d in deliveries}, destinations)}
         with self._lock:
             self._suspect.update(unhealthy)
         admitted, deferred, probes = [], {}, {}

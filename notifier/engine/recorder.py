@@ -200,12 +200,9 @@ def batch(conf, context, events, deliveries, destinations=None):
             key = template_key(event)
             if key not in templates:
                 templates[key] = rendering.effective(context, *key)
-        known = destinations or {}
-        wanted = {d.destination_id for d in deliveries
-                  if d.target.startswith('destination:')}
-        destinations = {i: known[i] for i in wanted & known.keys()}
-        destinations.update(db.destinations_get_by_ids(
-            context, wanted - known.keys()))
+        destinations = db.destinations_get_by_ids(
+            context, [d.destination_id for d in deliveries
+                      if d.target.startswith('destination:')], destinations)
     return {event['id']: Prepared(conf, event, templates[template_key(event)],
                                   destinations)
             for event in events}

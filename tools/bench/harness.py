@@ -50,6 +50,17 @@ def use_keystone():
     return ks.authtoken_conf()
 
 
+def add_database_arguments(parser, backend='sqlite'):
+    """``--backend`` and ``--mysql-driver``, as every bench script takes
+    them; pass the parsed values to :class:`Stack`."""
+    parser.add_argument('--backend', choices=['sqlite', 'mysql'],
+                        default=backend)
+    parser.add_argument('--mysql-driver', choices=['mysqldb', 'pymysql'],
+                        default='mysqldb',
+                        help='with --backend mysql: mysqlclient (mysqldb, '
+                             'the recommended driver) or PyMySQL')
+
+
 class Stack:
     def __init__(self, backend, workers=2, threads=8, log=print,
                  auth='noauth2', mysql_driver='mysqldb'):

@@ -27,8 +27,7 @@ import sink as sink_mod  # noqa: E402
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--backend', choices=['sqlite', 'mysql'],
-                   default='sqlite')
+    harness.add_database_arguments(p)
     p.add_argument('--notifications', type=int, default=200)
     p.add_argument('--destinations', type=int, default=10)
     p.add_argument('--concurrency', type=int, default=8)
@@ -51,7 +50,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.send_only:
         return send_only(args.send_only)
-    stack = harness.Stack(args.backend, log=print).start()
+    stack = harness.Stack(args.backend, log=print,
+                          mysql_driver=args.mysql_driver).start()
     sink = sink_mod.ProcessSink()
     try:
         os.environ['NOTIFIER_CONFIG_FILES'] = stack.deployment.conf_file

@@ -40,8 +40,7 @@ def count_outgoing_requests():
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--backend', choices=['sqlite', 'mysql'],
-                   default='sqlite')
+    harness.add_database_arguments(p)
     p.add_argument('--auth', choices=['noauth2', 'keystone'],
                    default='noauth2',
                    help='keystone: a real Keystone token (KEYSTONE_URL), '
@@ -53,7 +52,8 @@ def main(argv=None):
     p.add_argument('--cprofile', action='store_true',
                    help='cProfile (CPU, by function) instead of pyinstrument')
     args = p.parse_args(argv)
-    stack = harness.Stack(args.backend, log=print, auth=args.auth).start()
+    stack = harness.Stack(args.backend, log=print, auth=args.auth,
+                          mysql_driver=args.mysql_driver).start()
     try:
         os.environ['NOTIFIER_CONFIG_FILES'] = stack.deployment.conf_file
         import webob

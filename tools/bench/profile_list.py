@@ -27,8 +27,7 @@ import scenarios  # noqa: E402
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--backend', choices=['sqlite', 'mysql'],
-                   default='mysql')
+    harness.add_database_arguments(p, backend='mysql')
     p.add_argument('--rows', type=int, default=10000)
     p.add_argument('--requests', type=int, default=300,
                    help='requests per page kind in each timing round, and '
@@ -47,7 +46,8 @@ def main(argv=None):
     p.add_argument('--dump', default=None,
                    help='write the cProfile stats to this file')
     args = p.parse_args(argv)
-    stack = harness.Stack(args.backend, log=print).start()
+    stack = harness.Stack(args.backend, log=print,
+                          mysql_driver=args.mysql_driver).start()
     try:
         project = '%s%d' % (harness.LIST_PROJECT, args.rows)
         scenarios.seed(stack, args.rows, print, project)

@@ -63,12 +63,7 @@ def parse_args(argv):
     p.add_argument('--scenarios', default='ingest,list',
                    help='comma separated, from: %s, or all '
                         '(default: ingest,list)' % ','.join(ALL))
-    p.add_argument('--backend', choices=['sqlite', 'mysql'],
-                   default='sqlite')
-    p.add_argument('--mysql-driver', choices=['mysqldb', 'pymysql'],
-                   default='mysqldb',
-                   help='with --backend mysql: mysqlclient (mysqldb, the '
-                        'recommended driver) or PyMySQL')
+    harness.add_database_arguments(p)
     p.add_argument('--auth', choices=['noauth2', 'keystone'],
                    default='noauth2',
                    help='keystone: Keystone tokens (KEYSTONE_URL), '

@@ -1398,24 +1398,73 @@ def delivery_record_attempts(context, attempts):
     return _release_many(session, releases)
 
 
-# Core statements built once, with bind parameters (SQLAlchemy caches
-# their compiled form): building an ORM UPDATE per attempt cost more CPU
-# than running it.
 _DELIVERIES = models.Delivery.__table__
-_ATTEMPT_UPDATES = {}
+#: The columns an attempt sets that are its delivery's own, even among the
+#: deliveries of one notification; see _update_attempted.
+_OWN = ('last_attempt_at', 'receipt', 'recipients')
+#: The most deliveries one UPDATE sets.
+_MOST_UPDATED = 50
+# Core statements built once, with bind parameters (SQLAlchemy caches
+# their compiled form): building an UPDATE per batch cost more CPU than
+# running it.
+_ATTEMPTED_UPDATES = {}
 
 
-def _attempt_update(columns):
-    """UPDATE deliveries SET attempts = attempts + 1 and ``columns`` from
-    bind parameters of the same names, by ``b_id``."""
-    stmt = _ATTEMPT_UPDATES.get(columns)
+def _attempted_update(shared, own, n):
+    """UPDATE n deliveries (ids ``b_id<i>``): attempts = attempts + 1, the
+    ``shared`` columns from bind parameters of the same names, and each
+    delivery's ``own`` columns from ``b_<column><i>``, chosen by id."""
+    key = (shared, own, n)
+    stmt = _ATTEMPTED_UPDATES.get(key)
     if stmt is None:
         d = _DELIVERIES
-        stmt = _ATTEMPT_UPDATES[columns] = (
-            sa.update(d).where(d.c.id == sa.bindparam('b_id'))
+        ids = [sa.bindparam('b_id%d' % i) for i in range(n)]
+
+        def each(column):
+            values = [sa.bindparam('b_%s%d' % (column, i),
+                                   type_=d.c[column].type)
+                      for i in range(n)]
+            if n == 1:
+                return values[0]
+            return sa.case(*zip(ids, values), value=d.c.id)
+
+        stmt = _ATTEMPTED_UPDATES[key] = (
+            sa.update(d).where(d.c.id.in_(ids))
             .values(attempts=d.c.attempts + 1,
-                    **{c: sa.bindparam(c) for c in columns}))
+                    **{c: sa.bindparam(c) for c in shared},
+                    **{c: each(c) for c in own}))
     return stmt
+
+
+def _update_attempted(connection, attempted):
+    """UPDATE the deliveries of ``attempted``, (delivery id, columns to
+    set) each, and attempts = attempts + 1. Deliveries that set the same
+    columns to the same values but their own (``_OWN``: those of one
+    notification that succeeded, say) share a statement: one round trip,
+    and the message's bodies sent once, instead of one of each per
+    delivery."""
+    groups = {}  # the columns set -> statements: (shared values, members)
+    for delivery_id, values in attempted:
+        shared = {k: v for k, v in values.items() if k not in _OWN}
+        key = (tuple(c for c in _OWN if c in values),
+               tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                            for k, v in shared.items())))
+        statements = groups.setdefault(key, [])
+        # A delivery attempted twice in one batch counts twice: its second
+        # attempt goes into another statement.
+        if (not statements or delivery_id in statements[-1][1]
+                or len(statements[-1][1]) == _MOST_UPDATED):
+            statements.append((shared, {}))
+        statements[-1][1][delivery_id] = values
+    for (own, _), statements in groups.items():
+        for shared, members in statements:
+            params = dict(shared)
+            for i, (delivery_id, values) in enumerate(members.items()):
+                params['b_id%d' % i] = delivery_id
+                params.update(('b_%s%d' % (c, i), values[c]) for c in own)
+            connection.execute(
+                _attempted_update(tuple(sorted(shared)), own, len(members)),
+                params)
 
 
 _ATTEMPTS = models.DeliveryAttempt.__table__
@@ -1431,10 +1480,10 @@ def _record_attempts(session, attempts):
     connection = session.connection()
     numbers = dict(connection.execute(_ATTEMPT_NUMBERS, {
         'b_ids': sorted({a['delivery_id'] for a in attempts})}).all())
-    updates, rows = {}, []
+    attempted, rows = [], []
     now = timeutils.utcnow()
     for a in attempts:
-        values = {'b_id': a['delivery_id'], 'status': a['status'],
+        values = {'status': a['status'],
                   'last_attempt_at': a['started_at'],
                   'next_attempt_at': a.get('next_attempt_at'),
                   'last_error': a.get('error'), 'updated_at': now}
@@ -1449,8 +1498,7 @@ def _record_attempts(session, attempts):
             values['receipt'] = a['receipt']
         if a['status'] == DELIVERED:
             values['delivered_at'] = now
-        shape = tuple(sorted(k for k in values if k != 'b_id'))
-        updates.setdefault(shape, []).append(values)
+        attempted.append((a['delivery_id'], values))
         number = numbers.get(a['delivery_id'], 0) + 1
         numbers[a['delivery_id']] = number
         rows.append({'delivery_id': a['delivery_id'], 'number': number,
@@ -1458,8 +1506,7 @@ def _record_attempts(session, attempts):
                      'latency_ms': a['latency_ms'],
                      'outcome': a['outcome'], 'receipt': a.get('receipt'),
                      'error': a.get('error')})
-    for shape, params in updates.items():
-        connection.execute(_attempt_update(shape), params)
+    _update_attempted(connection, attempted)
     connection.execute(_ATTEMPT_INSERT, rows)
 
 

@@ -640,6 +640,73 @@ class _DBAPITests:
                          [(x.number, x.latency_ms, x.error)
                           for x in pending.attempt_records])
 
+    def test_attempts_sharing_an_update_keep_their_own_columns(self):
+        # The attempts of one notification that succeeded share one
+        # UPDATE; each delivery still gets its own start, receipt and
+        # recipients, and one without recipients keeps those it had.
+        created = self.create()
+        deliveries = db.deliveries_ensure(
+            self.ctx, created.id,
+            {'ops:%d' % i: ('webhook', None) for i in range(4)})
+        ids = [d.id for d in deliveries]
+        db.delivery_record_attempt(
+            self.ctx, ids[3], 'engine-a', self.ago(seconds=9), 1.0, 'retry',
+            db.PENDING, error='HTTP 503', recipients=('https://old.example',))
+        message = drivers_base.Message(
+            delivery_id='x', subject='Subject', text='Text', event={},
+            event_type='t')
+        starts = [self.ago(seconds=5 - i).replace(microsecond=0)
+                  for i in range(4)]
+
+        updates = []
+
+        def record(conn, cursor, statement, params, context, many):
+            if statement.startswith('UPDATE deliveries'):
+                updates.append(len(params) if many else 1)
+
+        engine = db.get_engine()
+        sa.event.listen(engine, 'before_cursor_execute', record)
+        try:
+            db.delivery_record_attempts(self.ctx, [
+                dict(delivery_id=ids[i], engine='engine-b',
+                     started_at=starts[i], latency_ms=1.0,
+                     outcome='delivered', status=db.DELIVERED,
+                     receipt='HTTP 20%d' % i, message=message,
+                     recipients=('https://%d.example' % i,) if i < 3 else ())
+                for i in range(4)])
+        finally:
+            sa.event.remove(engine, 'before_cursor_execute', record)
+
+        # One round trip for the three with recipients, one for the other.
+        self.assertEqual([1, 1], updates)
+
+        after = {d.id: d for d in db.deliveries_for_notification(
+            self.ctx, created.id)}
+        self.assertEqual(
+            [(1, 'delivered', 'HTTP 200', ['https://0.example'], starts[0]),
+             (1, 'delivered', 'HTTP 201', ['https://1.example'], starts[1]),
+             (1, 'delivered', 'HTTP 202', ['https://2.example'], starts[2]),
+             (2, 'delivered', 'HTTP 203', ['https://old.example'],
+              starts[3])],
+            [(after[i].attempts, after[i].status, after[i].receipt,
+              after[i].recipients, after[i].last_attempt_at) for i in ids])
+        self.assertEqual({'Subject'}, {d.subject for d in after.values()})
+
+    def test_two_attempts_of_a_delivery_in_one_batch_both_count(self):
+        created = self.create()
+        (delivery,) = db.deliveries_ensure(self.ctx, created.id,
+                                           {'ops:a': ('webhook', None)})
+        started = self.ago(seconds=2).replace(microsecond=0)
+
+        db.delivery_record_attempts(self.ctx, [
+            dict(delivery_id=delivery.id, engine='engine-a',
+                 started_at=started, latency_ms=1.0, outcome='retry',
+                 status=db.PENDING, error='HTTP 503')] * 2)
+
+        (after,) = db.deliveries_for_notification(self.ctx, created.id)
+        self.assertEqual(2, after.attempts)
+        self.assertEqual([1, 2], [a.number for a in after.attempt_records])
+
     def test_attempt_recorder_commits_every_concurrent_attempt(self):
         created = self.create()
         deliveries = db.deliveries_ensure(

@@ -110,6 +110,20 @@ class TestRetries(EngineTestCase):
         self.assertEqual(1, len(set(self.driver.calls)),
                          'one delivery id across all attempts')
 
+    def test_each_attempt_that_went_wrong_is_logged_not_each_success(self):
+        logs = self.useFixture(pyfixtures.FakeLogger(
+            name='notifier.engine.manager', level=logging.INFO))
+        created = self.post()
+        self.wait_for_status(created['id'], ['error'])
+        self.run_retries(created, ['finished'])
+        attempts = [line for line in logs.output.splitlines()
+                    if ' attempt ' in line]
+        self.assertEqual(['retry', 'retry'],
+                         [line.split(': ')[1].split()[0]
+                          for line in attempts])
+        self.assertIn('receiver busy (503)', attempts[0])
+        self.assertIn(' is finished: 2 of 2 deliveries done', logs.output)
+
 
 class TestRetriesExhausted(EngineTestCase):
     outcomes = ('retry', 'retry', 'retry')

@@ -46,8 +46,11 @@ opts = [
                     'expires old notifications.'),
     cfg.IntOpt('periodic_batch_size',
                default=200, min=1,
-               help='Most notifications the periodic task picks up in one '
-                    'run; the rest wait for the next run.'),
+               help='Most notifications the periodic task picks up at '
+                    'a time. While whole batches are due (a backlog after '
+                    'the broker or every engine was down), it takes batch '
+                    'after batch for up to periodic_interval seconds, and '
+                    'the next run goes on.'),
     cfg.IntOpt('notification_max_age',
                default=86400, min=60,
                help='Seconds after which a notification that is still not '

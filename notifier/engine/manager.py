@@ -139,6 +139,7 @@ class EngineManager:
         self._max_flights = max(self._batch_size,
                                 4 * conf.engine.delivery_threads)
         self._keeper = None
+        self._stopping = threading.Event()
         self._stopped = threading.Event()
 
     # RPC methods
@@ -684,7 +685,14 @@ class EngineManager:
     # Periodic tasks
 
     def run_periodic_tasks(self):
-        """Pick up lost, stalled and due notifications; expire old ones."""
+        """Pick up lost, stalled and due notifications; expire old ones.
+
+        While whole batches are due (a backlog: the broker or every
+        engine was down), batch after batch, for up to ``[engine]
+        periodic_interval`` seconds, and the next run goes on: a backlog
+        drains as fast as the engines deliver, not at one batch per
+        interval. Returns how many notifications and messages it picked
+        up."""
         context = notifier_context.get_admin_context()
         expired = db.notifications_expire(
             context, self.conf.engine.notification_max_age)
@@ -692,9 +700,14 @@ class EngineManager:
             LOG.warning('%d notifications were not finished within '
                         '[engine] notification_max_age and are now failed',
                         expired)
-        ids = db.notifications_due(context, self.conf.engine.recast_after,
-                                   self.conf.engine.periodic_batch_size)
-        if ids:
+        limit = self.conf.engine.periodic_batch_size
+        until = time.monotonic() + self.conf.engine.periodic_interval
+        picked = 0
+        while not self._stopping.is_set():
+            ids = db.notifications_due(context, self.conf.engine.recast_after,
+                                       limit)
+            if not ids:
+                break
             LOG.info('Picking up %d notifications from the database (lost '
                      'casts, expired leases or due retries)', len(ids))
             flights = []
@@ -702,7 +715,12 @@ class EngineManager:
                 flights += self._start(ids[k:k + self._batch_size])
             for flight in flights:
                 flight.done.wait()
-        return len(ids) + self._periodic_messages(context)
+            picked += len(ids)
+            # A part batch: nothing else is due. No flight: other engines
+            # claimed them all, and take the backlog too.
+            if len(ids) < limit or not flights or time.monotonic() > until:
+                break
+        return picked + self._periodic_messages(context)
 
     def _periodic(self):
         try:
@@ -723,6 +741,7 @@ class EngineManager:
 
     def stop(self):
         """Stop the periodic tasks and let in-flight deliveries finish."""
+        self._stopping.set()  # a periodic run takes no further batch
         if self._periodic_worker is not None:
             self._periodic_worker.stop()
             self._periodic_worker.wait()

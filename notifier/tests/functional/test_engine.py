@@ -176,13 +176,13 @@ class TestUnknownDriver(EngineTestCase):
 class TestRecovery(base.FunctionalTestCase):
     start_engine = False
 
-    def post_without_engine(self):
+    def post_without_engine(self, **body):
         # The broker is unreachable: the cast fails, the row stays.
         with mock.patch('oslo_messaging.rpc.client._BaseCallContext.cast',
                         side_effect=messaging.MessageDeliveryFailure(
                             'broker unreachable')):
             created = self.api.post('/v1/notifications',
-                                    base.notification_body(),
+                                    base.notification_body(**body),
                                     status=202).json['notification']
             caster.flush_all()  # the cast is made after the response
         return created
@@ -204,6 +204,20 @@ class TestRecovery(base.FunctionalTestCase):
         self.age(created['id'], self.conf.engine.recast_after + 1)
         self.assertEqual(1, engine.manager.run_periodic_tasks())
         self.wait_for_status(created['id'], ['finished'])
+
+    def test_a_backlog_is_picked_up_batch_after_batch_in_one_run(self):
+        self.flags(periodic_batch_size=2, group='engine')
+        ids = [self.post_without_engine(hostname='compute-%d' % k)['id']
+               for k in range(5)]
+        for i in ids:
+            self.age(i, self.conf.engine.recast_after + 1)
+        engine = self.useFixture(fixtures.Engine(self.conf))
+
+        self.assertEqual(5, engine.manager.run_periodic_tasks())
+
+        for i in ids:
+            self.wait_for_status(i, ['finished'])
+        self.assertEqual(0, engine.manager.run_periodic_tasks())
 
     def test_crashed_engines_claim_is_resumed_after_its_lease(self):
         created = self.post_without_engine()

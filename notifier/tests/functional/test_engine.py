@@ -219,6 +219,16 @@ class TestRecovery(base.FunctionalTestCase):
             self.wait_for_status(i, ['finished'])
         self.assertEqual(0, engine.manager.run_periodic_tasks())
 
+    def test_a_stopping_engine_picks_up_nothing(self):
+        created = self.post_without_engine()
+        self.age(created['id'], self.conf.engine.recast_after + 1)
+        engine = self.useFixture(fixtures.Engine(self.conf))
+        engine.manager.stop()
+
+        self.assertEqual(0, engine.manager.run_periodic_tasks())
+        self.assertEqual('new', self.api.get('/v1/notifications/%d' % created[
+            'id']).json['notification']['status'])
+
     def test_crashed_engines_claim_is_resumed_after_its_lease(self):
         created = self.post_without_engine()
         future = timeutils.utcnow() + datetime.timedelta(seconds=300)

@@ -1447,8 +1447,7 @@ def _update_attempted(connection, attempted):
     for delivery_id, values in attempted:
         shared = {k: v for k, v in values.items() if k not in _OWN}
         key = (tuple(c for c in _OWN if c in values),
-               tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
-                            for k, v in shared.items())))
+               tuple(sorted(shared.items())))
         statements = groups.setdefault(key, [])
         # A delivery attempted twice in one batch counts twice: its second
         # attempt goes into another statement.

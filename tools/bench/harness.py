@@ -61,6 +61,16 @@ def add_database_arguments(parser, backend='sqlite'):
                              'the recommended driver) or PyMySQL')
 
 
+
+def print_profile(profiler, html=None):
+    """Print a stopped pyinstrument profiler's text report, and write its
+    HTML report to ``html`` if given."""
+    if html:
+        with open(html, 'w') as f:
+            f.write(profiler.output_html())
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
 class Stack:
     def __init__(self, backend, workers=2, threads=8, log=print,
                  auth='noauth2', mysql_driver='mysqldb'):

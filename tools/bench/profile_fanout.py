@@ -171,11 +171,7 @@ def main(argv=None):
                         f.ttot, f.tsub, f.ncall, f.name,
                         os.path.basename(f.module), f.lineno))
         if profiler is not None:
-            if args.html:
-                with open(args.html, 'w') as f:
-                    f.write(profiler.output_html())
-            print(profiler.output_text(unicode=False, color=False,
-                                       show_all=False))
+            harness.print_profile(profiler, args.html)
     finally:
         sink.close()
         stack.stop()

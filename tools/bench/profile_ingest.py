@@ -102,11 +102,7 @@ def main(argv=None):
                 ', '.join('%d %s %s' % (n, method, path) for (method, path), n
                           in sorted(OUTGOING.items())) or 'none'))
         if profiler is not None:
-            if args.html:
-                with open(args.html, 'w') as f:
-                    f.write(profiler.output_html())
-            print(profiler.output_text(unicode=False, color=False,
-                                       show_all=False))
+            harness.print_profile(profiler, args.html)
         if cprof is not None:
             import pstats
             stats = pstats.Stats(cprof)

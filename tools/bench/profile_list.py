@@ -127,11 +127,7 @@ def main(argv=None):
             for _ in range(args.requests):
                 one(path)
             profiler.stop()
-            if args.html:
-                with open(args.html, 'w') as f:
-                    f.write(profiler.output_html())
-            print(profiler.output_text(unicode=False, color=False,
-                                       show_all=False))
+            harness.print_profile(profiler, args.html)
     finally:
         stack.stop()
 

@@ -54,6 +54,21 @@ def list_pages(stack, project):
     }
 
 
+def engine_shares(stack, project):
+    """The share of ``project``'s delivery attempts each engine made,
+    largest first."""
+    a = models.DeliveryAttempt.__table__
+    d = models.Delivery.__table__
+    with _engine(stack).connect() as conn:
+        counts = [n for _, n in conn.execute(
+            sa.select(a.c.engine, sa.func.count())
+            .select_from(a.join(d, a.c.delivery_id == d.c.id))
+            .where(d.c.project_id == project).group_by(a.c.engine))]
+    total = sum(counts)
+    return sorted((round(n / total, 3) for n in counts),
+                  reverse=True) if total else []
+
+
 def settle(stack, project=None):
     """Mark what is still 'new' as finished, so that engines started later
     do not spend their time on notifications of an earlier scenario."""
@@ -305,7 +320,9 @@ def fan_out(stack, s, run, sink):
                 'delivered': len(got),
                 'window_s': round(span, 2) if span else None,
                 'deliveries_per_s': round(rate, 1) if rate else None,
-                'per_engine': round(rate / engines, 1) if rate else None}
+                'per_engine': round(rate / engines, 1) if rate else None,
+                'busiest_engine_share': (engine_shares(stack, project) or
+                                         [None])[0]}
             settle(stack, project)
     stack.stop_engines()
     return out

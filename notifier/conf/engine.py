@@ -46,7 +46,8 @@ opts = [
                     'expires old notifications.'),
     cfg.IntOpt('periodic_batch_size',
                default=200, min=1,
-               help='Most notifications the periodic task picks up at '
+               help='Most notifications (and, separately, direct '
+                    'messages and broadcasts) the periodic task picks up at '
                     'a time. While whole batches are due (a backlog after '
                     'the broker or every engine was down), it takes batch '
                     'after batch for up to periodic_interval seconds, and '

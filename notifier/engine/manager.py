@@ -672,15 +672,19 @@ class EngineManager:
         if expired:
             LOG.warning('%d messages were not finished within [engine] '
                         'notification_max_age and are now failed', expired)
-        ids = db.notifications_due(context, self.conf.engine.recast_after,
-                                   self.conf.engine.periodic_batch_size,
-                                   model=models.Message)
-        if ids:
+
+        def due(limit):
+            return db.notifications_due(context, self.conf.engine.recast_after,
+                                        limit, model=models.Message)
+
+        def take(ids):
             LOG.info('Picking up %d messages from the database (lost '
                      'casts, expired leases or due retries)', len(ids))
-            waiters.wait_for_all([self._resume_pool.submit(
-                self.process_message_id, i) for i in ids])
-        return len(ids)
+            futures = [self._resume_pool.submit(self.process_message_id, i)
+                       for i in ids]
+            waiters.wait_for_all(futures)
+            return sum(f.result() is not None for f in futures)
+        return self._drain(due, take)
 
     # Periodic tasks
 
@@ -700,14 +704,12 @@ class EngineManager:
             LOG.warning('%d notifications were not finished within '
                         '[engine] notification_max_age and are now failed',
                         expired)
-        limit = self.conf.engine.periodic_batch_size
-        until = time.monotonic() + self.conf.engine.periodic_interval
-        picked = 0
-        while not self._stopping.is_set():
-            ids = db.notifications_due(context, self.conf.engine.recast_after,
-                                       limit)
-            if not ids:
-                break
+
+        def due(limit):
+            return db.notifications_due(context, self.conf.engine.recast_after,
+                                        limit)
+
+        def take(ids):
             LOG.info('Picking up %d notifications from the database (lost '
                      'casts, expired leases or due retries)', len(ids))
             flights = []
@@ -715,12 +717,28 @@ class EngineManager:
                 flights += self._start(ids[k:k + self._batch_size])
             for flight in flights:
                 flight.done.wait()
-            picked += len(ids)
-            # A part batch: nothing else is due. No flight: other engines
-            # claimed them all, and take the backlog too.
-            if len(ids) < limit or not flights or time.monotonic() > until:
+            return len(flights)
+        return self._drain(due, take) + self._periodic_messages(context)
+
+    def _drain(self, due, take):
+        """Batch after batch of ``due(limit)`` ids, each processed by
+        ``take(ids)`` (which returns how many of them this engine claimed),
+        while whole batches are due, for up to ``[engine]
+        periodic_interval`` seconds; how many ids were due."""
+        limit = self.conf.engine.periodic_batch_size
+        until = time.monotonic() + self.conf.engine.periodic_interval
+        picked = 0
+        while not self._stopping.is_set():
+            ids = due(limit)
+            if not ids:
                 break
-        return picked + self._periodic_messages(context)
+            claimed = take(ids)
+            picked += len(ids)
+            # A part batch: nothing else is due. None claimed: other
+            # engines took them all, and take the backlog too.
+            if len(ids) < limit or not claimed or time.monotonic() > until:
+                break
+        return picked
 
     def _periodic(self):
         try:

@@ -335,6 +335,35 @@ class TestMessagesSurviveLostCastsAndCrashes(MessagesTestCase):
         self.assertEqual('finished', shown['status'])
         self.assertEqual(1, len(self.slack.requests))
 
+    def test_a_backlog_of_lost_messages_is_picked_up_in_one_run(self):
+        # Batch after batch while whole batches are due, as for
+        # notifications: not one batch per [engine] periodic_interval.
+        self.flags(periodic_batch_size=2, group='engine')
+        self.use_slack(default_channel='#ops')
+        sent = [self.send_without_broker('/v1/messages/slack',
+                                         {'m_body': 'late %d' % k})
+                for k in range(5)]
+        for message in sent:
+            self.age(message['id'], self.conf.engine.recast_after + 1)
+        engine = self.useFixture(base.fixtures.Engine(self.conf))
+
+        self.assertEqual(5, engine.manager.run_periodic_tasks())
+        for message in sent:
+            self.assertEqual('finished', self.wait(message['id'])['status'])
+        self.assertEqual(5, len(self.slack.requests))
+        self.assertEqual(0, engine.manager.run_periodic_tasks())
+
+    def test_a_stopping_engine_picks_up_no_message(self):
+        self.use_slack(default_channel='#ops')
+        sent = self.send_without_broker('/v1/messages/slack',
+                                        {'m_body': 'later'})
+        self.age(sent['id'], self.conf.engine.recast_after + 1)
+        engine = self.useFixture(base.fixtures.Engine(self.conf))
+        engine.manager.stop()
+
+        self.assertEqual(0, engine.manager.run_periodic_tasks())
+        self.assertEqual([], self.slack.requests)
+
     def test_crashed_engines_claim_is_resumed_after_its_lease(self):
         self.use_slack(default_channel='#ops')
         sent = self.send_without_broker('/v1/messages/slack',

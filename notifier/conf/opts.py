@@ -4,11 +4,6 @@ from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_log import log
 import oslo_messaging
-# The rabbit driver's option objects: oslo.messaging lists only copies of
-# them (oslo_messaging.opts.list_opts), and a changed default must be on
-# the objects the driver registers to reach both the services and the
-# sample config, as for oslo.db's options below.
-from oslo_messaging._drivers import impl_rabbit
 
 from notifier.conf import api
 from notifier.conf import default
@@ -23,7 +18,6 @@ _MODULES = (default, api, engine, drivers, secrets, service_user,
             messages, upgrade_levels)
 SQLITE_DEFAULT = 'sqlite:///$state_path/notifier.sqlite'
 DB_POOL_SIZE = 20
-RPC_PREFETCH = 8
 
 
 def list_opts():
@@ -49,14 +43,5 @@ def set_defaults(conf=None):
     db_options.set_defaults(conf, connection=SQLITE_DEFAULT,
                             max_pool_size=DB_POOL_SIZE)
     oslo_messaging.set_transport_defaults(control_exchange='notifier')
-    # RabbitMQ sends a consumer at most this many messages it has not
-    # acknowledged, and an engine acknowledges a cast as it reads it. With
-    # oslo.messaging's 0 (no limit) an engine that hangs (stopped, swapping,
-    # stuck) was still sent every other cast, which then waited for it or
-    # for the periodic task; now it holds at most this many and the other
-    # engines get the rest. A backlog is also handed out a few casts at a
-    # time, so engines that start together share it.
-    cfg.set_defaults(impl_rabbit.rabbit_opts,
-                     rabbit_qos_prefetch_count=RPC_PREFETCH)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [
         'cheroot=WARNING', 'stevedore=WARNING', 'alembic=WARNING'])

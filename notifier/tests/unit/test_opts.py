@@ -1,8 +1,5 @@
 """Notifier's defaults for the libraries' options."""
 
-import oslo_messaging as messaging
-
-from notifier.conf import opts
 from notifier.tests import base
 
 
@@ -18,18 +15,3 @@ class TestDatabasePoolDefault(base.TestCase):
                                 self.conf.api.threads)
         self.assertGreaterEqual(self.conf.database.max_pool_size,
                                 self.conf.engine.delivery_threads + 4)
-
-
-class TestRabbitPrefetchDefault(base.TestCase):
-
-    def test_the_broker_sends_a_consumer_a_few_messages_ahead(self):
-        # What the rabbit driver reads when an engine starts: a limit
-        # (0 means none), so that a hung engine holds only a few casts;
-        # see test_real_services for the engines that share the rest.
-        transport = messaging.get_rpc_transport(
-            self.conf, url='rabbit://guest:guest@127.0.0.1:1/')
-        self.addCleanup(transport.cleanup)
-        self.assertEqual(opts.RPC_PREFETCH,
-                         self.conf.oslo_messaging_rabbit
-                         .rabbit_qos_prefetch_count)
-        self.assertGreater(opts.RPC_PREFETCH, 0)

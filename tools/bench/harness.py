@@ -10,7 +10,6 @@ import os
 import sys
 import time
 
-import kombu
 from kombu import exceptions as kombu_exceptions
 import requests
 from sqlalchemy.engine import url as sa_url
@@ -63,6 +62,12 @@ def add_database_arguments(parser, backend='sqlite'):
                         help='with --backend mysql: mysqlclient (mysqldb, '
                              'the recommended driver) or PyMySQL')
 
+
+def backend_label(doc):
+    """The backend of a run's JSON document, with its MySQL driver."""
+    if doc.get('mysql_driver'):
+        return '%s (%s)' % (doc['backend'], doc['mysql_driver'])
+    return doc['backend']
 
 
 def print_profile(profiler, html=None):
@@ -238,9 +243,7 @@ class Stack:
         the next engine does not spend the measured time reading them.
         The topic queue is shared by every deployment on the broker: run
         no tests against it meanwhile."""
-        url = self.deployment.transport_url.replace('rabbit://', 'amqp://',
-                                                    1)
-        with kombu.Connection(url, connect_timeout=3) as conn:
+        with self.deployment.broker() as conn:
             try:
                 conn.channel().queue_purge(rpc.TOPIC)
             except kombu_exceptions.ChannelError:

@@ -4,6 +4,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+import harness  # noqa: E402
+
 
 def plot(doc, path):
     m = doc['median']
@@ -13,9 +15,7 @@ def plot(doc, path):
                              squeeze=False)
     for ax, name in zip(axes[0], panels):
         globals()['_' + name](ax, m[name])
-    backend = doc['backend']
-    if doc.get('mysql_driver'):
-        backend += ' (%s)' % doc['mysql_driver']
+    backend = harness.backend_label(doc)
     fig.suptitle('Notifier benchmarks: %s, medians of %d run(s)%s' % (
         backend, doc['runs'], ' (quick)' if doc['quick'] else ''))
     fig.tight_layout()

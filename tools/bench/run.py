@@ -193,9 +193,7 @@ def fmt(v):
 
 def table(doc):
     m = doc['median']
-    backend = doc['backend']
-    if doc.get('mysql_driver'):
-        backend += ' (%s)' % doc['mysql_driver']
+    backend = harness.backend_label(doc)
     lines = ['Notifier benchmarks: backend=%s, auth=%s, medians of %d '
              'run(s)%s, %d gunicorn workers x %d threads' % (
                  backend, doc['auth'], doc['runs'],

@@ -356,16 +356,21 @@ class Deployment(fixtures.Fixture):
         """
         if not self.processes:
             return
-        url = self.transport_url.replace('rabbit://', 'amqp://', 1)
         try:
-            with kombu.Connection(url, connect_timeout=3) as conn:
+            with self.broker() as conn:
                 channel = conn.channel()
                 channel.exchange_delete(self.control_exchange)
                 for engine in self.engines:
                     channel.queue_delete('%s.%s' % (rpc.TOPIC, engine.host))
         except Exception as e:
             LOG.warning('Could not clean up exchange %s on %s: %s',
-                        self.control_exchange, url, e)
+                        self.control_exchange, self.transport_url, e)
+
+    def broker(self):
+        """A kombu connection to this deployment's broker."""
+        return kombu.Connection(
+            self.transport_url.replace('rabbit://', 'amqp://', 1),
+            connect_timeout=3)
 
     def _write(self, name, sections):
         path = os.path.join(self.path, name)

@@ -589,6 +589,16 @@ def notification_template_id(event):
     return NOTIFICATION_TEMPLATES.get(event.get('type'), 'compute_host')
 
 
+def unrendered_notification(event, delivery_id):
+    """The :class:`base.Message` of a notification's API view ``event``
+    for a driver that sends the notification itself (see
+    :attr:`base.Driver.renders`): its event type, nothing rendered."""
+    return base.Message(
+        delivery_id=delivery_id, subject=None, text=None, event=event,
+        event_type=system_template(
+            notification_template_id(event)).event_type)
+
+
 def render_notification(event, delivery_id, context=None, conf=None,
                         medium=None, template=None):
     """The :class:`base.Message` for a notification's API view ``event``.

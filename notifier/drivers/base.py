@@ -30,8 +30,10 @@ class Message:
 
     #: The delivery's uuid: stable across attempts, for deduplication.
     delivery_id: str
-    subject: str
-    text: str
+    #: The rendered subject and plain-text body; None for a notification
+    #: to a driver that does not render (see :attr:`Driver.renders`).
+    subject: str | None
+    text: str | None
     #: The source event as primitives (the notification's API view).
     event: dict
     #: The CloudEvents-style type, such as
@@ -66,6 +68,11 @@ class Driver(metaclass=abc.ABCMeta):
                        'additionalProperties': False}
     #: Settings that are secrets.
     secret_settings = ()
+    #: Whether the driver sends the rendered subject and bodies. A driver
+    #: that sends the notification itself (``webhook``) says False: its
+    #: deliveries of notifications are not rendered, so a template cannot
+    #: fail them, and the ledger records no subject, bodies or template.
+    renders = True
 
     def __init__(self, conf):
         self.conf = conf

@@ -196,6 +196,8 @@ class WebhookDriver(base.Driver):
         'additionalProperties': False,
     }
     secret_settings = ('auth_token', 'signing_secret')
+    # The CloudEvent's data is the notification: no template applies.
+    renders = False
 
     def __init__(self, conf):
         super().__init__(conf)

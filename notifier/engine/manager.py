@@ -406,14 +406,19 @@ class EngineManager:
             driver = self.drivers.get(delivery.medium)
             if content is not None:  # a message: see _process_message
                 message, settings = content(context, delivery)
-            elif prepared is not None:
-                settings = prepared.settings(delivery)
-                message = prepared.message(delivery)
             else:
-                settings = self._settings(context, delivery)
-                message = rendering.render_notification(
-                    event, delivery.uuid, context=context, conf=self.conf,
-                    medium=delivery.medium)
+                settings = (prepared.settings(delivery)
+                            if prepared is not None
+                            else self._settings(context, delivery))
+                if not driver.renders:
+                    message = rendering.unrendered_notification(
+                        event, delivery.uuid)
+                elif prepared is not None:
+                    message = prepared.message(delivery)
+                else:
+                    message = rendering.render_notification(
+                        event, delivery.uuid, context=context,
+                        conf=self.conf, medium=delivery.medium)
             sent = driver.deliver(message, settings)
             receipt, recipients = sent.receipt, sent.recipients
             status, result = db.DELIVERED, 'delivered'

@@ -106,11 +106,13 @@ class TestShow(LedgerTestCase):
                          delivery['recipients'])
         self.assertNotIn('s3cret', self.api.get(
             '/v1/deliveries/%s' % delivery['id'], headers=V1_6).text)
-        self.assertIn('compute-1', delivery['subject'])
-        self.assertIn('Host: compute-1', delivery['text'])
-        self.assertIn('compute-1', delivery['html'])
-        self.assertIn('template', delivery)
-        self.assertIn('template_version', delivery)
+        # What was sent is the notification itself, the CloudEvent's data:
+        # nothing was rendered, so the ledger shows no rendered content.
+        self.assertEqual({'subject': None, 'text': None, 'html': None,
+                          'template': None, 'template_version': None},
+                         {k: delivery[k] for k in (
+                             'subject', 'text', 'html', 'template',
+                             'template_version')})
         self.assertEqual([(1, 'delivered', 'HTTP 200 X-Request-Id=req-1')],
                          [(a['number'], a['outcome'], a['receipt'])
                           for a in delivery['attempt_history']])
@@ -119,6 +121,34 @@ class TestShow(LedgerTestCase):
         # The webhook carried the same id.
         event = self.receiver.requests[0].json()
         self.assertEqual(delivery['id'], event['id'])
+
+    def test_a_template_that_cannot_render_fails_mail_but_not_a_webhook(
+            self):
+        smtp = self.useFixture(receivers.SMTPServer())
+        self.flags(smtp_host='127.0.0.1', smtp_port=smtp.port,
+                   from_address='notifier@example.org', group='driver_email')
+        # The payload a hundred times: small enough with the sample values
+        # the template is checked with, too large with this notification's.
+        self.api.app.post(
+            '/v1/templates/process',
+            b'{% for i in range(100) %}{{ notification.payload }}'
+            b'{% endfor %}', headers=dict(self.api.headers, **V1_6, **{
+                'Content-Type': 'text/plain'}), status=200)
+        hook = self.destination()
+        mail = self.destination('mail', medium='email', settings={
+            'email_address': 'ops@example.org'})
+        self.subscribe(hook, mail)
+        created = self.notify(statuses=('failed',), type_='PROCESS', payload={
+            'event': 'STOPPED', 'process_name': 'x' * 3000})
+        delivered = self.only(created)
+        self.assertEqual('delivered', delivered['status'])
+        event = self.receiver.requests[0].json()
+        self.assertEqual('x' * 3000,
+                         event['data']['payload']['process_name'])
+        failed = self.only(created, medium='email')
+        self.assertEqual('failed', failed['status'])
+        self.assertIn('cannot be rendered', failed['last_error'])
+        self.assertEqual([], smtp.messages)
 
     def test_email_delivery_shows_the_smtp_reply_and_the_parts_sent(self):
         smtp = self.useFixture(receivers.SMTPServer())

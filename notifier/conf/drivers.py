@@ -58,6 +58,17 @@ email_opts = [
                  help='Seconds to wait for the SMTP server, for the '
                       'connection and for each reply. A timeout counts as a '
                       'transient failure and the delivery is retried.'),
+    cfg.IntOpt('max_connections',
+               default=10, min=1,
+               help='Most SMTP sessions an engine process has open at '
+                    'once, for the "email" and "sms" drivers together (one '
+                    'session per delivery); other deliveries of those media '
+                    'wait for a free session, whatever [engine] '
+                    'delivery_threads allows. Keep the engines\' total '
+                    'below the number of connections the SMTP server '
+                    'accepts from their hosts: a refused connection is '
+                    'retried later and counts against the destination in '
+                    'the circuit breaker.'),
 ]
 
 sms_opts = [

@@ -9,10 +9,16 @@ opts = [
                     'number of engines, on any number of nodes, may share '
                     'one broker and database: they compete for work.'),
     cfg.IntOpt('delivery_threads',
-               default=16, min=1,
+               default=64, min=1,
                help='Size of the thread pool that sends deliveries, per '
-                    'engine process. It bounds how many sends (SMTP '
-                    'sessions, HTTP requests) one engine has in flight.'),
+                    'engine process: how many sends one engine has in '
+                    'flight. A send mostly waits for its receiver (a Slack '
+                    'or webhook answer takes 50 to 500 ms over the '
+                    'internet), so an engine sends at most about this many '
+                    'deliveries per receiver latency. SMTP sessions are '
+                    'bounded further by [driver_email] max_connections. '
+                    'The sending threads share a few database connections: '
+                    'their attempts are recorded together.'),
     cfg.IntOpt('batch_size',
                default=64, min=1,
                help='Most notifications an engine claims, routes and '

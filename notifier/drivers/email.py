@@ -7,7 +7,8 @@ text/html when the message has an HTML body; a ``Message-ID`` made from the
 delivery id, so that a retried delivery is recognisably the same mail; the
 server's reply to the message data (``250 2.0.0 Ok: queued as ...``) is the
 receipt, and the envelope recipients the server accepted are the result's
-``recipients``.
+``recipients``. An engine process has at most ``[driver_email]
+max_connections`` sessions open, for email and SMS together.
 
 A message's template may address it (``Message.addressing``): ``to``
 replaces the destination's own recipients, ``cc`` and ``bcc`` add some (Bcc
@@ -33,6 +34,7 @@ import email.utils
 import smtplib
 import socket
 import ssl
+import threading
 
 import email_validator
 from oslo_log import log as logging
@@ -42,6 +44,19 @@ from notifier import exception
 
 LOG = logging.getLogger(__name__)
 MAX_RECIPIENTS = 20
+
+# The SMTP sessions of this process, email and sms together, by the
+# [driver_email] max_connections they were opened under.
+_SESSIONS = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def _session_slots(limit):
+    with _SESSIONS_LOCK:
+        slots = _SESSIONS.get(limit)
+        if slots is None:
+            slots = _SESSIONS[limit] = threading.BoundedSemaphore(limit)
+        return slots
 
 
 def one_line(text, width=None):
@@ -202,12 +217,15 @@ class Mailer:
                           cc=headers['cc'], author=author, reply_to=reply_to,
                           charset=charset)
         try:
-            smtp = self._connect()
-            try:
-                return self._transaction(smtp, mime, sender, wire, utf8,
-                                         server)
-            finally:
-                _close(smtp)
+            # The relay's limit of connections from one client is the
+            # engine's, whatever its delivery threads: the others wait.
+            with _session_slots(self._opts.max_connections):
+                smtp = self._connect()
+                try:
+                    return self._transaction(smtp, mime, sender, wire, utf8,
+                                             server)
+                finally:
+                    _close(smtp)
         except smtplib.SMTPAuthenticationError as e:
             raise exception.RetryableDeliveryError(
                 'The SMTP server %s refused the login of [driver_email] '

@@ -86,3 +86,61 @@ class TestLoneNotificationStatements(base.FunctionalTestCase):
                           ('UPDATE', 'deliveries'),
                           ('INSERT', 'delivery_attempts'),
                           ('UPDATE', 'notifications')], sends)
+
+
+class TestSendingThreadsShareConnections(base.FunctionalTestCase):
+    """The sending threads record their attempts together: an engine with
+    many of them in flight holds a few database connections, not one per
+    thread (see the install guide on ``max_pool_size``)."""
+
+    start_engine = False
+
+    def test_a_fan_out_with_every_thread_sending_holds_few_connections(self):
+        self.flags(default_destinations=[], group='engine')
+        receiver = self.useFixture(test_webhook.Receiver())
+        receiver.delay = 0.05  # every sending thread waits at once
+        hooks = [self.api.post('/v1/destinations', {'destination': {
+            'name': 'hook-%d' % k, 'medium': 'webhook', 'settings': {
+                'url': '%s/alerts/%d' % (receiver.url, k)}}},
+            headers=V1_5, status=201).json['destination']['id']
+            for k in range(10)]
+        self.api.post('/v1/subscriptions', {'subscription': {
+            'name': 'alerts', 'destinations': hooks}},
+            headers=V1_5, status=201)
+        ids = [self.api.post('/v1/notifications', base.notification_body(
+            hostname='compute-%d' % i), status=202).json['notification']['id']
+            for i in range(30)]
+        manager = engine_manager.EngineManager(self.conf)
+        self.addCleanup(manager.stop)
+        self.assertEqual(64, self.conf.engine.delivery_threads)
+
+        held = {'now': 0, 'most': 0}
+        lock = threading.Lock()
+
+        def checkout(*args):
+            with lock:
+                held['now'] += 1
+                held['most'] = max(held['most'], held['now'])
+
+        def checkin(*args):
+            with lock:
+                held['now'] -= 1
+
+        engine = db_api.get_engine()
+        sa.event.listen(engine, 'checkout', checkout)
+        sa.event.listen(engine, 'checkin', checkin)
+        self.addCleanup(sa.event.remove, engine, 'checkin', checkin)
+        self.addCleanup(sa.event.remove, engine, 'checkout', checkout)
+        # As the RPC server's threads take casts: queued, in batches.
+        queuing = [threading.Thread(target=manager.queue, args=(i,))
+                   for i in ids]
+        for thread in queuing:
+            thread.start()
+        for thread in queuing:
+            thread.join(30)
+        for i in ids:
+            self.wait_for_status(i, ['finished'])
+        self.assertEqual(300, len(receiver.events))
+        # The two threads that claim and prepare batches, the recorder's
+        # transaction and the lease keeper: 64 sends in flight took none.
+        self.assertLessEqual(held['most'], 4)

@@ -83,6 +83,9 @@ class _SMTPHandler:
         self.messages = []
         self.rcpt_replies = {}
         self.data_reply = '250 2.0.0 Ok: queued as 4BX3KQ'
+        # Seconds each DATA takes, and the most sessions seen in it at once.
+        self.data_delay = 0
+        self.in_data = self.most_in_data = 0
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
@@ -93,6 +96,12 @@ class _SMTPHandler:
         return '250 2.1.5 Ok'
 
     async def handle_DATA(self, server, session, envelope):
+        self.in_data += 1
+        self.most_in_data = max(self.most_in_data, self.in_data)
+        try:
+            await asyncio.sleep(self.data_delay)
+        finally:
+            self.in_data -= 1
         if self.data_reply.startswith('250'):
             self.messages.append(ReceivedMail(
                 mail_from=envelope.mail_from,
@@ -201,9 +210,13 @@ class HTTPReceiver(fixtures.Fixture):
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                      Handler)
-        self.server.daemon_threads = True
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+            # As a real server's: an engine opens up to [engine]
+            # delivery_threads connections at once.
+            request_queue_size = 128
+
+        self.server = Server(('127.0.0.1', 0), Handler)
         scheme = 'http'
         if self.certificate is not None:
             self.server.socket = self.certificate.server_context().wrap_socket(

@@ -3,6 +3,8 @@
 import email
 import email.policy
 
+import futurist
+
 from notifier.drivers import email as email_driver
 from notifier.drivers import sms as sms_driver
 from notifier import exception
@@ -140,6 +142,28 @@ class TestEmailDelivery(EmailTestCase):
         error = self.deliver_fails(exception.RetryableDeliveryError, driver,
                                    {'email_address': 'oncall@example.com'})
         self.assertIn('127.0.0.1', str(error))
+
+
+class TestSessionLimit(EmailTestCase):
+
+    def test_email_and_sms_share_the_limit_of_open_sessions(self):
+        driver = self.start_server()
+        self.flags(group='driver_email', max_connections=2)
+        self.flags(group='driver_sms', gateway_address='sms@example.com')
+        sms = sms_driver.SMSDriver(self.conf)
+        self.smtp.handler.data_delay = 0.2
+        sends = [(driver, {'email_address': 'oncall%d@example.com' % i})
+                 for i in range(4)] + [
+                     (sms, sms.validate_settings(
+                         {'phone_number': '+479123456%d' % i}))
+                     for i in range(4)]
+        with futurist.ThreadPoolExecutor(max_workers=len(sends)) as pool:
+            results = [f.result() for f in [
+                pool.submit(d.deliver, base.message(), settings)
+                for d, settings in sends]]
+        self.assertEqual(8, len(self.smtp.messages))
+        self.assertTrue(all(r.receipt.startswith('250 ') for r in results))
+        self.assertEqual(2, self.smtp.handler.most_in_data)
 
 
 class TestEmailOverTLS(EmailTestCase):

@@ -41,6 +41,19 @@ class FunctionalTestCase(base.TestCase):
             self.engine = self.useFixture(fixtures.Engine(self.conf))
         self.api = self.useFixture(fixtures.API(self.conf))
 
+    @staticmethod
+    def _delivery_errors(api, notification_id):
+        """Why a notification's deliveries are not done, for a failure
+        message (microversion 1.5 shows the deliveries)."""
+        resp = api.get('/v1/notifications/%s' % notification_id,
+                       headers={'OpenStack-API-Version': 'notification 1.5'},
+                       expect_errors=True)
+        if resp.status_int != 200:
+            return ''
+        errors = sorted({d['last_error'] for d in resp.json['notification'][
+            'deliveries'] if d['last_error']})
+        return '; delivery errors: %s' % ' | '.join(errors) if errors else ''
+
     def wait_for_status(self, notification_id, statuses, timeout=10,
                         api=None):
         """Poll until the notification reaches one of ``statuses``."""
@@ -53,7 +66,8 @@ class FunctionalTestCase(base.TestCase):
             if body['notification']['status'] in statuses:
                 return body['notification']
             if time.monotonic() > deadline:
-                self.fail('Notification %s is %s after %ss, not one of %s' % (
+                self.fail('Notification %s is %s after %ss, not one of %s%s' % (
                     notification_id, body['notification']['status'],
-                    timeout, statuses))
+                    timeout, statuses,
+                    self._delivery_errors(api, notification_id)))
             time.sleep(0.05)

@@ -14,6 +14,7 @@ delivery and the profile. Bench-only: not part of the tests.
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 
@@ -31,6 +32,9 @@ def main(argv=None):
     p.add_argument('--notifications', type=int, default=200)
     p.add_argument('--destinations', type=int, default=10)
     p.add_argument('--concurrency', type=int, default=8)
+    p.add_argument('--delivery-threads', type=int, default=None,
+                   help='[engine] delivery_threads of the engine (default: '
+                        'the option\'s default)')
     p.add_argument('--one-by-one', action='store_true',
                    help='EngineManager.process per notification instead '
                         'of the batches of the RPC path')
@@ -59,14 +63,19 @@ def main(argv=None):
         from futurist import waiters
         import futurist
         from oslo_db.sqlalchemy import enginefacade
+        from sqlalchemy import event as sa_event
         from sqlalchemy import select
         from notifier import service
+        from notifier.db import api as db_api
         from notifier import context as notifier_context
         from notifier.db import models
         from notifier.engine import manager
         conf = service.prepare(argv=[], default_config_files=[
             stack.deployment.conf_file])
         app = service.load_app(conf)
+        if args.delivery_threads:
+            conf.set_override('delivery_threads', args.delivery_threads,
+                              group='engine')
         project = 'proffan'
         headers = harness.headers_for(project)
 
@@ -113,13 +122,24 @@ def main(argv=None):
         counts = {}
         if args.statements:
             import collections
-            import sqlalchemy as sa
-            from notifier.db import api as db_api
             counts = collections.Counter()
 
-            @sa.event.listens_for(db_api.get_engine(), 'before_cursor_execute')
+            @sa_event.listens_for(db_api.get_engine(),
+                                  'before_cursor_execute')
             def count(conn, cursor, statement, *a):
                 counts[' '.join(statement.split()[:4])[:60]] += 1
+        held = {'now': 0, 'most': 0}
+
+        @sa_event.listens_for(db_api.get_engine(), 'checkout')
+        def checkout(*a):
+            held['now'] += 1
+            held['most'] = max(held['most'], held['now'])
+
+        @sa_event.listens_for(db_api.get_engine(), 'checkin')
+        def checkin(*a):
+            held['now'] -= 1
+
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
         w0, c0 = time.perf_counter(), time.process_time()
         if args.one_by_one:
             waiters.wait_for_all([pool.submit(engine.process, i)
@@ -131,6 +151,7 @@ def main(argv=None):
                 time.sleep(0.005)
         wall = time.perf_counter() - w0
         cpu = time.process_time() - c0
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
         if profiler is not None:
             profiler.stop()
         if args.yappi:
@@ -139,6 +160,12 @@ def main(argv=None):
         got = sum(1 for a in sink.snapshot() if a[1].startswith('/p/'))
         print('%d deliveries (%d arrived incl. warm-up): %.1f/s, %.2f ms '
               'CPU per delivery' % (n, got, n / wall, cpu * 1000 / n))
+        print('%d delivery threads: CPU %.2f s user, %.2f s system; %d '
+              'voluntary context switches; at most %d database '
+              'connections in use' % (
+                  engine.conf.engine.delivery_threads,
+                  r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime,
+                  r1.ru_nvcsw - r0.ru_nvcsw, held['most']))
         for statement, k in sorted(counts.items(), key=lambda i: -i[1]):
             print('%6d  %5.2f/notification  %s' % (
                 k, k / len(rows), statement))

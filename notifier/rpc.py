@@ -4,6 +4,7 @@ Executors are always ``threading``: there is no eventlet in Notifier.
 """
 
 import oslo_messaging as messaging
+from oslo_messaging._metrics import client as _metrics
 from oslo_messaging import opts as messaging_opts
 from oslo_messaging._tracing import client as _tracing
 
@@ -13,11 +14,14 @@ _TRANSPORT = None
 
 
 def _register_transport_opts(conf):
-    # oslo.messaging registers its tracing options on the global CONF only
-    # (oslo.messaging 18.3); register them on ``conf`` so that a private
-    # ConfigOpts works as well.
+    # oslo.messaging registers its tracing and metrics options on the
+    # global CONF only (oslo.messaging 18.3), and a client reads both on
+    # every cast; register them on ``conf`` so that a private ConfigOpts
+    # works as well.
     conf.register_opts(_tracing.oslo_messaging_tracing,
                        group='oslo_messaging_tracing')
+    conf.register_opts(_metrics.oslo_messaging_metrics,
+                       group='oslo_messaging_metrics')
 
 
 def get_transport(conf):

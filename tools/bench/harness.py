@@ -11,9 +11,13 @@ import sys
 import time
 
 from kombu import exceptions as kombu_exceptions
+from oslo_config import cfg
 import requests
 from sqlalchemy.engine import url as sa_url
 
+from notifier.conf import engine as engine_conf
+from notifier.conf import upgrade_levels
+from notifier.engine import rpcapi
 from notifier import rpc
 from notifier.tests.functional import services
 
@@ -248,6 +252,25 @@ class Stack:
                 conn.channel().queue_purge(rpc.TOPIC)
             except kombu_exceptions.ChannelError:
                 pass  # no engine declared it yet
+
+    def cast(self, notification_ids, size):
+        """Cast ``notification_ids`` to the engines that consume now, in
+        ``process_notifications`` casts of ``size`` ids each, as the API's
+        caster sends those of concurrent creates: the broker hands each
+        cast to the next engine in turn."""
+        conf = cfg.ConfigOpts()
+        engine_conf.register_opts(conf)
+        upgrade_levels.register_opts(conf)
+        conf([], project='notifier',
+             default_config_files=[self.deployment.conf_file])
+        client = rpcapi.EngineAPI(conf)
+        try:
+            for k in range(0, len(notification_ids), size):
+                if not client.process_notifications(
+                        None, notification_ids[k:k + size]):
+                    raise RuntimeError('the broker refused a cast')
+        finally:
+            rpc.cleanup()
 
     # helpers
 

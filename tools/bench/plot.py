@@ -72,6 +72,7 @@ def _e2e(ax, m):
 def _fanout(ax, m):
     keys = [k for k in m if k.startswith('engines_')]
     _bars(ax, [k.replace('engines_', 'e').replace('_dests_', '/d')
+               .replace('_backlog', '\nbacklog')
                for k in keys],
           {'deliveries/s': [m[k]['deliveries_per_s'] for k in keys],
            'per engine': [m[k]['per_engine'] for k in keys]},

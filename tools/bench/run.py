@@ -242,15 +242,16 @@ def table(doc):
                 fmt(r['post_to_sink']['p99_ms'])))
     if 'fanout' in m:
         lines.append('\n3. fan-out: webhook deliveries/s')
-        lines.append('%-8s %-6s %10s %10s %12s %10s %8s' % (
+        lines.append('%-8s %-13s %9s %10s %10s %10s %8s' % (
             'engines', 'dests', 'expected', 'delivered', 'deliv/s',
             'per engine', 'busiest'))
         for key, r in m['fanout'].items():
             if not key.startswith('engines_'):
                 continue
             parts = key.split('_')
-            lines.append('%-8s %-6s %10s %10s %12s %10s %8s' % (
-                parts[1], parts[3], fmt(r['expected']), fmt(r['delivered']),
+            lines.append('%-8s %-13s %9s %10s %10s %10s %8s' % (
+                parts[1], ' '.join(parts[3:]), fmt(r['expected']),
+                fmt(r['delivered']),
                 fmt(r['deliveries_per_s']), fmt(r['per_engine']),
                 fmt(r.get('busiest_engine_share'))))
     if 'memory' in m:

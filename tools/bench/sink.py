@@ -2,8 +2,8 @@
 by the notification's uuid (the event's data) and the path it was sent
 to (one path per destination)."""
 
+import asyncio
 import http.client
-import http.server
 import json
 import os
 import subprocess
@@ -12,51 +12,68 @@ import threading
 import time
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'  # keep-alive, as the engine's session
+class _Receiver(asyncio.Protocol):
+    """One connection: HTTP/1.1 requests with a Content-Length body (what
+    urllib3 and http.client send), kept alive. A minimal parser on the
+    event loop's one thread: the sink shares the machine's cores with what
+    it measures, and http.server's thread per connection cost three times
+    the CPU per request (0.18 ms with the 64 connections of an engine)."""
 
-    def do_GET(self):
-        """GET /_arrivals?since=N: the arrivals from the N-th on."""
-        since = int(self.path.partition('since=')[2] or 0)
-        body = json.dumps(self.server.sink.snapshot()[since:]).encode()
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    def __init__(self, sink):
+        self.sink = sink
+        self.buffer = b''
+        self.transport = None
 
-    def do_POST(self):
-        length = int(self.headers.get('Content-Length') or 0)
-        body = self.rfile.read(length)
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.buffer += data
+        while True:
+            head_end = self.buffer.find(b'\r\n\r\n')
+            if head_end < 0:
+                return
+            lines = self.buffer[:head_end].decode('latin-1').split('\r\n')
+            length = 0
+            for line in lines[1:]:
+                name, _, value = line.partition(':')
+                if name.strip().lower() == 'content-length':
+                    length = int(value)
+            end = head_end + 4 + length
+            if len(self.buffer) < end:
+                return
+            body = self.buffer[head_end + 4:end]
+            self.buffer = self.buffer[end:]
+            method, path = lines[0].split(' ', 2)[:2]
+            self.transport.write(self.answer(method, path, body))
+
+    def answer(self, method, path, body):
+        if method == 'GET':
+            # /_arrivals?since=N: the arrivals from the N-th on.
+            since = int(path.partition('since=')[2] or 0)
+            data = json.dumps(self.sink.snapshot()[since:]).encode()
+            return b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s' % (
+                len(data), data)
         now = time.monotonic()
         uuid = None
         try:
             uuid = json.loads(body)['data'].get('notification_uuid')
         except (ValueError, KeyError, TypeError, AttributeError):
             pass
-        self.server.sink.record(uuid, self.path, now)
-        self.send_response(200)
-        self.send_header('Content-Length', '0')
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
+        self.sink.record(uuid, path, now)
+        return b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'
 
 
 class Sink:
     def __init__(self):
         self._lock = threading.Lock()
         self.arrivals = []  # (uuid, path, monotonic time)
-        self.server = _Server(('127.0.0.1', 0), _Handler)
-        self.server.sink = self
-        self.port = self.server.server_address[1]
+        self._loop = asyncio.new_event_loop()
+        self.server = self._loop.run_until_complete(self._loop.create_server(
+            lambda: _Receiver(self), '127.0.0.1', 0, backlog=128))
+        self.port = self.server.sockets[0].getsockname()[1]
         self.url = 'http://127.0.0.1:%d' % self.port
-        self._thread = threading.Thread(target=self.server.serve_forever,
-                                        kwargs={'poll_interval': 0.2},
+        self._thread = threading.Thread(target=self._loop.run_forever,
                                         daemon=True)
         self._thread.start()
 
@@ -77,8 +94,9 @@ class Sink:
             self.arrivals = []
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self._loop.call_soon_threadsafe(self.server.close)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
 
 
 class ProcessSink:

@@ -388,10 +388,12 @@ def _render(compiled, values, what, limit=MAX_RENDERED_CHARS):
     except jinja2.TemplateError as e:
         raise exception.TemplateInvalid(
             what=what, reason='it fails to render: %s' % e)
-    except (ArithmeticError, LookupError, TypeError, ValueError) as e:
+    except Exception as e:
+        # Whatever a filter raises on the template's arguments (Jinja2's
+        # truncate asserts its length) is the template's fault.
         raise exception.TemplateInvalid(
-            what=what, reason='it fails to render: %s: %s' % (
-                type(e).__name__, e))
+            what=what, reason='it fails to render: %s%s' % (
+                type(e).__name__, ': %s' % e if str(e) else ''))
     return ''.join(chunks)
 
 

@@ -112,6 +112,13 @@ class TestCheck(base.TestCase):
                            text="{{ ''.__class__.__mro__[1]"
                                 ".__subclasses__() }}")
 
+    def test_a_filter_that_fails_on_its_arguments(self):
+        # Jinja2's truncate asserts its length: an AssertionError, which
+        # was a 500 when the template was saved.
+        self.assertInvalid('fails to render: AssertionError',
+                           subject='{{ notification.hostname | '
+                                   'truncate(-1) }}')
+
     def test_too_large_source(self):
         self.assertInvalid('more than',
                            text='x' * (rendering.MAX_BODY_CHARS + 1))

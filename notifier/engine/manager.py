@@ -581,6 +581,10 @@ class EngineManager:
 
     def _message_content(self, message):
         def content(context, delivery):
+            if not self.drivers.get(delivery.medium).renders:
+                # A webhook destination: the message itself is the data.
+                return (messages.unrendered(message, delivery),
+                        self._settings(context, delivery))
             result, settings = messages.content(context, self.conf,
                                                 message, delivery)
             if settings is None:

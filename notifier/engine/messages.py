@@ -24,6 +24,7 @@ import dataclasses
 import html as html_lib
 import re
 
+from notifier.drivers import base
 from notifier import exception
 from notifier import identity
 from notifier import rendering
@@ -254,6 +255,17 @@ def broadcast_template(template, request):
         template.html = html or ''
         template.text = request.get('plain') or ''
     return template
+
+
+def unrendered(message, delivery):
+    """The driver message of a delivery of ``message`` to a driver that
+    sends the message itself (see :attr:`base.Driver.renders`)."""
+    return base.Message(
+        delivery_id=delivery.uuid, subject=None, text=None,
+        event=view(message),
+        event_type=rendering.system_template(
+            'customer_update' if message.kind == BROADCAST
+            else 'message').event_type)
 
 
 def content(context, conf, message, delivery):

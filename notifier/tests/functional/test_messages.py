@@ -17,6 +17,7 @@ from notifier.db import models
 from notifier.tests.functional import base
 from notifier.tests.functional.drivers import receivers
 from notifier.tests.functional.drivers import test_slack
+from notifier.tests.functional.drivers import test_webhook
 
 V1_7 = {'OpenStack-API-Version': 'notification 1.7'}
 TIMEOUT = 20
@@ -287,6 +288,31 @@ class TestDestinationMessages(MessagesTestCase):
         self.assertEqual(destination['id'],
                          shown['deliveries'][0]['destination_id'])
         self.assertEqual(['ops@example.org'], self.smtp.messages[0].rcpt_tos)
+
+    def test_a_webhook_gets_the_message_itself_nothing_rendered(self):
+        hook = self.useFixture(test_webhook.Receiver())
+        destination = self.api.post('/v1/destinations', {'destination': {
+            'name': 'hook', 'medium': 'webhook',
+            'settings': {'url': hook.url + '/in'}}},
+            headers=V1_7, status=201).json['destination']
+        # The body a hundred times: too large to render with this body,
+        # and webhooks do not use it.
+        self.api.app.post(
+            '/v1/templates/message',
+            b'{% for i in range(100) %}{{ message.body }}{% endfor %}',
+            headers=dict(self.api.headers, **V1_7, **{
+                'Content-Type': 'text/plain'}), status=200)
+        shown = self.wait(self.send('/v1/messages', {
+            'destination_id': destination['id'], 'm_subject': 'Hi',
+            'm_body': 'x' * 3000})['id'])
+        self.assertEqual('finished', shown['status'])
+        [event] = hook.events
+        self.assertEqual(shown['id'], event.get_data()['id'])
+        self.assertEqual('x' * 3000, event.get_data()['m_body'])
+        ledger = self.api.get('/v1/deliveries/%s' % shown['deliveries'][0][
+            'id'], headers=V1_7).json['delivery']
+        self.assertEqual((None, None, None), (
+            ledger['subject'], ledger['text'], ledger['template']))
 
     def test_another_projects_destination_is_a_404(self):
         other = self.useFixture(base.fixtures.API(self.conf,

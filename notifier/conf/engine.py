@@ -19,6 +19,14 @@ opts = [
                     'bounded further by [driver_email] max_connections. '
                     'The sending threads share a few database connections: '
                     'their attempts are recorded together.'),
+    cfg.IntOpt('destination_concurrency',
+               default=32, min=1,
+               help='Most sends of notifications one engine process has in '
+                    'flight to one destination; its other deliveries wait '
+                    'in the engine until one of those ends. Below '
+                    'delivery_threads, a destination that hangs (until '
+                    'its driver\'s timeout) cannot hold every sending '
+                    'thread while other destinations\' alerts wait.'),
     cfg.IntOpt('batch_size',
                default=64, min=1,
                help='Most notifications an engine claims, routes and '

@@ -7,6 +7,7 @@ notification's lease expires, and what was already delivered is not sent
 again.
 """
 
+import collections
 import datetime
 import os
 import random
@@ -139,6 +140,10 @@ class EngineManager:
         self._max_flights = max(self._batch_size,
                                 4 * conf.engine.delivery_threads)
         self._keeper = None
+        # Sends in flight and held back, by destination: see _dispatch.
+        self._slots = threading.Lock()
+        self._sending = collections.Counter()
+        self._held = {}
         self._stopping = threading.Event()
         self._stopped = threading.Event()
 
@@ -264,14 +269,8 @@ class EngineManager:
                 self._keeper.start()
         for flight in flights:
             for d in sends.get(flight.notification.id, ()):
-                try:
-                    self._send_pool.submit(
-                        self._attempt, flight.context, d,
-                        events[d.notification_id], None,
-                        prepared.get(d.notification_id), flight)
-                except RuntimeError:  # stopping: left to its lease
-                    flight.sent(d, d.status, d.next_attempt_at)
-                    self._recorded(flight, False)
+                self._dispatch((flight.context, d, events[d.notification_id],
+                                prepared.get(d.notification_id), flight))
         if quiet:  # nothing to send now: released together
             try:
                 released = db.notifications_release(context, self.engine_id,
@@ -286,6 +285,61 @@ class EngineManager:
                 if nid in quiet:
                     self._finish(flight, quiet[nid], released)
         return flights
+
+    def _dispatch(self, send):
+        """Start ``send`` (context, delivery, event, prepared, flight) on
+        the sending threads, or hold it while its destination has
+        ``[engine] destination_concurrency`` sends in flight: a destination
+        that hangs holds that many threads, not all of them."""
+        key = send[1].destination_id
+        if key is not None:
+            with self._slots:
+                if self._sending[key] >= \
+                        self.conf.engine.destination_concurrency:
+                    self._held.setdefault(key, collections.deque()).append(
+                        send)
+                    return
+                self._sending[key] += 1
+        try:
+            self._send_pool.submit(self._send, send)
+        except RuntimeError:  # stopping: left to its lease
+            self._not_sent(send)
+            self._sent(key)
+
+    def _send(self, send):
+        context, delivery, event, prepared, flight = send
+        try:
+            self._attempt(context, delivery, event, None, prepared, flight)
+        finally:
+            self._sent(delivery.destination_id)
+
+    def _sent(self, key):
+        """A send to destination ``key`` ended: its slot goes to the next
+        send held for it, if any; once the engine stops, those held are
+        left to their notifications' leases."""
+        if key is None:
+            return
+        with self._slots:
+            held = self._held.get(key)
+            if held and not self._stopping.is_set():
+                # Under the lock that stop() sets _stopping under: one of
+                # the pool's own threads must not submit to it once it
+                # shuts down (futurist's shutdown holds the lock submit
+                # takes while it waits for those threads).
+                self._send_pool.submit(self._send, held.popleft())
+                return
+            unsent = list(held or ())
+            self._held.pop(key, None)
+            self._sending[key] -= 1
+            if not self._sending[key]:
+                del self._sending[key]
+        for send in unsent:
+            self._not_sent(send)
+
+    def _not_sent(self, send):
+        _, delivery, _, _, flight = send
+        flight.sent(delivery, delivery.status, delivery.next_attempt_at)
+        self._recorded(flight, False)
 
     def _finish(self, flight, result, released):
         """The flight is over: log its outcome (``released`` says whether
@@ -768,7 +822,8 @@ class EngineManager:
 
     def stop(self):
         """Stop the periodic tasks and let in-flight deliveries finish."""
-        self._stopping.set()  # a periodic run takes no further batch
+        with self._slots:  # see _sent
+            self._stopping.set()  # a periodic run takes no further batch
         if self._periodic_worker is not None:
             self._periodic_worker.stop()
             self._periodic_worker.wait()

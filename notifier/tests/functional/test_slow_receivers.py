@@ -2,8 +2,10 @@
 by the driver's timeout, and the other destinations of the same
 notification are delivered meanwhile, by real HTTP receivers."""
 
+import threading
 import time
 
+from notifier.engine import manager as engine_manager
 from notifier.tests.functional import base
 from notifier.tests.functional import faults
 
@@ -58,3 +60,71 @@ class TestSlowReceivers(base.FunctionalTestCase):
         self.assertEqual('pending', stuck['status'])
         self.assertIn('timed out', stuck['last_error'])
         self.assertIsNotNone(stuck['next_attempt_at'])
+
+    def test_a_slow_destination_holds_only_its_share_of_the_threads(self):
+        self.flags(timeout=10.0, group='driver_webhook')
+        self.flags(destination_concurrency=2, group='engine')
+        # Accepted requests wait until the gate opens: sends in flight.
+        self.hanging.mode = faults.OK
+        self.hanging.gate = threading.Event()
+        self.addCleanup(self.hanging.gate.set)
+        slow = self.destination('slow', self.hanging)
+        healthy = self.destination('healthy', self.healthy)
+        self.api.post('/v1/subscriptions', {'subscription': {
+            'name': 'all', 'destinations': [slow['id'], healthy['id']]}},
+            headers=V1_5, status=201)
+        ids = [self.api.post('/v1/notifications', base.notification_body(
+            hostname='compute-%d' % i), status=202).json['notification']['id']
+            for i in range(6)]
+        # The healthy destination has every alert while the slow one holds
+        # two sends; the engine keeps its other four back.
+        start = time.monotonic()
+        while len(self.healthy.raw) < 6:
+            self.assertLess(time.monotonic() - start, 10)
+            time.sleep(0.02)
+        time.sleep(0.3)  # time enough for a send too many to arrive
+        self.assertEqual(2, len(self.hanging.raw))
+        self.hanging.gate.set()
+        for notification_id in ids:
+            self.wait_for_status(notification_id, ['finished'])
+        self.assertEqual(6, len(self.hanging.raw))
+        self.assertEqual({1}, set(self.hanging.raw.values()))
+
+
+class TestHeldSendsAtStop(base.FunctionalTestCase):
+    start_engine = False  # the test's own engine
+
+    def test_sends_held_for_a_destination_are_left_to_the_lease(self):
+        self.flags(default_destinations=[], destination_concurrency=1,
+                   group='engine')
+        receiver = self.useFixture(faults.CountingReceiver(hang_for=15))
+        receiver.gate = threading.Event()
+        self.addCleanup(receiver.gate.set)
+        hook = self.api.post('/v1/destinations', {'destination': {
+            'name': 'slow', 'medium': 'webhook',
+            'settings': {'url': receiver.url + '/hook'}}},
+            headers=V1_5, status=201).json['destination']
+        self.api.post('/v1/subscriptions', {'subscription': {
+            'name': 'all', 'destinations': [hook['id']]}},
+            headers=V1_5, status=201)
+        ids = [self.api.post('/v1/notifications', base.notification_body(
+            hostname='compute-%d' % i), status=202).json['notification']['id']
+            for i in range(3)]
+        manager = engine_manager.EngineManager(self.conf)
+        manager.queue(*ids)
+        start = time.monotonic()
+        while not receiver.raw:
+            self.assertLess(time.monotonic() - start, 10)
+            time.sleep(0.02)
+        stopping = threading.Thread(target=manager.stop)
+        stopping.start()
+        time.sleep(0.2)
+        receiver.gate.set()  # the send in flight ends; the engine stops
+        stopping.join(20)
+        self.assertFalse(stopping.is_alive())
+        self.assertEqual(1, len(receiver.raw))
+        statuses = sorted(self.wait_for_status(i, ['finished', 'running'])[
+            'status'] for i in ids)
+        # The two held sends were not made: their notifications stay
+        # claimed until the lease expires, and another engine sends them.
+        self.assertEqual(['finished', 'running', 'running'], statuses)

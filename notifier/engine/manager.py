@@ -435,7 +435,7 @@ class EngineManager:
             return recorder.batch(
                 self.conf, context,
                 [events[i] for i in {d.notification_id for d in due}], due,
-                destinations)
+                destinations, renders=self._renders)
         except Exception as e:
             LOG.warning('Could not look up the templates and destinations '
                         'of notifications %(uuids)s at once (%(error)s); '
@@ -445,6 +445,14 @@ class EngineManager:
                             for i in {d.notification_id for d in due})),
                          'error': e})
             return {}
+
+    def _renders(self, medium):
+        """Whether deliveries of ``medium`` are rendered (see
+        :attr:`drivers_base.Driver.renders`)."""
+        try:
+            return self.drivers.get(medium).renders
+        except exception.DriverNotFound:
+            return True  # its attempt says what is missing
 
     def _attempt(self, context, delivery, event, content=None,
                  prepared=None, flight=None):

@@ -185,24 +185,30 @@ class Prepared:
             addressing=copy.deepcopy(message.addressing))
 
 
-def batch(conf, context, events, deliveries, destinations=None):
+def batch(conf, context, events, deliveries, destinations=None,
+          renders=None):
     """A :class:`Prepared` per event (a notification's API view), keyed
     by notification id, with the templates and the destinations of all of
     their ``deliveries`` read in one transaction; ``destinations`` (by
-    id) are those the caller read in that transaction already."""
+    id) are those the caller read in that transaction already. The
+    template of a notification none of whose deliveries is rendered
+    (``renders(medium)`` false for each: webhooks) is not read."""
     def template_key(event):
         return (rendering.notification_template_id(event),
                 event.get('project_id'))
 
+    rendered = {d.notification_id for d in deliveries
+                if renders is None or renders(d.medium)}
     with enginefacade.reader.using(context):
         templates = {}
         for event in events:
             key = template_key(event)
-            if key not in templates:
+            if event['id'] in rendered and key not in templates:
                 templates[key] = rendering.effective(context, *key)
         destinations = db.destinations_get_by_ids(
             context, [d.destination_id for d in deliveries
                       if d.target.startswith('destination:')], destinations)
-    return {event['id']: Prepared(conf, event, templates[template_key(event)],
+    return {event['id']: Prepared(conf, event,
+                                  templates.get(template_key(event)),
                                   destinations)
             for event in events}

@@ -74,18 +74,30 @@ class TestLoneNotificationStatements(base.FunctionalTestCase):
         # One transaction: the claim and its read-back, the subscriptions
         # with their destinations (the breaker and the delivery use those
         # rows: no second read of destinations), the deliveries inserted
-        # unless they exist and read back (no read before), the template.
+        # unless they exist and read back (no read before). No template:
+        # a webhook sends the notification itself.
         self.assertEqual([('UPDATE', 'notifications'),
                           ('SELECT', 'notifications'),
                           ('SELECT', 'subscriptions'),
                           ('INSERT', 'deliveries'),
-                          ('SELECT', 'deliveries'),
-                          ('SELECT', 'templates')], claim)
+                          ('SELECT', 'deliveries')], claim)
         # The sending thread: the attempt, recorded with the release.
         self.assertEqual([('SELECT', 'delivery_attempts'),
                           ('UPDATE', 'deliveries'),
                           ('INSERT', 'delivery_attempts'),
                           ('UPDATE', 'notifications')], sends)
+
+    def test_a_rendered_delivery_reads_the_template_once(self):
+        # The log medium renders: with the webhook, one template read.
+        self.flags(default_destinations=['log'], group='engine')
+        created = self.api.post('/v1/notifications',
+                                base.notification_body(),
+                                status=202).json['notification']
+        status, (claim, sends) = self.statements_of(
+            lambda: self.manager.process(created['id']))
+        self.assertEqual('finished', status)
+        self.assertEqual(1, claim.count(('SELECT', 'templates')))
+        self.assertNotIn(('SELECT', 'templates'), sends)
 
 
 class TestSendingThreadsShareConnections(base.FunctionalTestCase):

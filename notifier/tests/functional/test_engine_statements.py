@@ -63,13 +63,19 @@ class TestLoneNotificationStatements(base.FunctionalTestCase):
         return result, ([s[1:] for s in seen if s[0] == me],
                         [s[1:] for s in seen if s[0] != me])
 
-    def test_claim_route_and_prepare_then_one_record(self):
+    def process_one(self):
+        """Post a notification and have the engine take it: its status,
+        and the statements of the claim and of the sends."""
         created = self.api.post('/v1/notifications',
                                 base.notification_body(),
                                 status=202).json['notification']
         status, (claim, sends) = self.statements_of(
             lambda: self.manager.process(created['id']))
         self.assertEqual('finished', status)
+        return claim, sends
+
+    def test_claim_route_and_prepare_then_one_record(self):
+        claim, sends = self.process_one()
         self.assertEqual(1, len(self.receiver.events))
         # One transaction: the claim and its read-back, the subscriptions
         # with their destinations (the breaker and the delivery use those
@@ -90,12 +96,7 @@ class TestLoneNotificationStatements(base.FunctionalTestCase):
     def test_a_rendered_delivery_reads_the_template_once(self):
         # The log medium renders: with the webhook, one template read.
         self.flags(default_destinations=['log'], group='engine')
-        created = self.api.post('/v1/notifications',
-                                base.notification_body(),
-                                status=202).json['notification']
-        status, (claim, sends) = self.statements_of(
-            lambda: self.manager.process(created['id']))
-        self.assertEqual('finished', status)
+        claim, sends = self.process_one()
         self.assertEqual(1, claim.count(('SELECT', 'templates')))
         self.assertNotIn(('SELECT', 'templates'), sends)
 

@@ -643,7 +643,7 @@ class EngineManager:
 
     def _message_content(self, message):
         def content(context, delivery):
-            if not self.drivers.get(delivery.medium).renders:
+            if not self._renders(delivery.medium):
                 # A webhook destination: the message itself is the data.
                 return (messages.unrendered(message, delivery),
                         self._settings(context, delivery))

@@ -2,6 +2,7 @@
 Settings and returns a JSON-able dict for one run."""
 
 import datetime
+import functools
 import json
 import random
 import time
@@ -32,7 +33,13 @@ def notification_request(tag, headers):
 
 
 def _engine(stack):
-    return sa.create_engine(stack.database_url)
+    return _engine_for(stack.database_url)
+
+
+# One engine (and its pool) per database, not one per query.
+@functools.lru_cache(maxsize=None)
+def _engine_for(url):
+    return sa.create_engine(url)
 
 
 def list_pages(stack, project):

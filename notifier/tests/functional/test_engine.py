@@ -365,6 +365,69 @@ class TestBatches(EngineTestCase):
             self.wait_for_status(i, ['finished'])
         self.assertEqual([sorted(ids)], claims)
 
+    def test_casts_waiting_for_room_wake_per_batch_not_per_finish(self):
+        # RPC threads whose cast finds the queue full wait; each batch
+        # taken wakes them one after another while room is left. A
+        # finished notification must not wake them: with oslo.messaging's
+        # 64 RPC threads waiting, that was most of an engine's thread
+        # switches.
+        manager = self.engine.manager
+        manager._batch_size = 2  # room for 4 queued ids
+        ids = self.post_uncast(14)
+        real_claim = db_api.notifications_claim
+        go = threading.Event()
+        claims = []
+
+        def claim(context, notification_ids, *args):
+            claims.append(sorted(notification_ids))
+            go.wait(30)
+            return real_claim(context, notification_ids, *args)
+
+        wakeups = []
+        real_wait = manager._room.wait
+
+        def wait(*args):
+            result = real_wait(*args)
+            wakeups.append(1)
+            return result
+
+        def cast(notification_id):
+            thread = threading.Thread(target=manager.process_notification,
+                                      args=({}, notification_id))
+            thread.start()
+            return thread
+
+        with mock.patch.object(db_api, 'notifications_claim', claim), \
+                mock.patch.object(manager._room, 'wait', wait):
+            threads = []
+            for i in ids[:manager.LEADERS]:  # each leader waits in claim
+                threads.append(cast(i))
+                for _ in range(100):
+                    if len(claims) == len(threads):
+                        break
+                    time.sleep(0.05)
+            threads += [cast(i) for i in ids[manager.LEADERS:]]
+            for _ in range(100):  # 4 queued, the other 8 casts wait
+                if len(manager._queued) == 4:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(4, len(manager._queued))
+            time.sleep(0.2)
+            self.assertEqual([], wakeups, 'nothing made room yet')
+            go.set()
+            for thread in threads:
+                thread.join(30)
+                self.assertFalse(thread.is_alive(), 'a cast was never '
+                                 'woken: it would wait forever')
+
+        for i in ids:
+            self.wait_for_status(i, ['finished'])
+        self.assertEqual(sorted(ids), sorted(i for c in claims for i in c))
+        # Each of the 8 waiting casts wakes about once (one more where a
+        # newcomer took the room first); 14 finished notifications
+        # waking all of them would be far more.
+        self.assertLessEqual(len(wakeups), 16)
+
 
 
 class TestLeaseKeeper(EngineTestCase):

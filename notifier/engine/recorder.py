@@ -30,10 +30,11 @@ LOG = logging.getLogger(__name__)
 
 
 class _Pending:
-    __slots__ = ('kwargs', 'taken', 'done', 'error', 'released')
+    __slots__ = ('kwargs', 'note', 'taken', 'done', 'error', 'released')
 
-    def __init__(self, kwargs):
+    def __init__(self, kwargs, note=None):
         self.kwargs = kwargs
+        self.note = note
         self.taken = self.done = self.released = False
         self.error = None
 
@@ -45,23 +46,30 @@ class _Pending:
 
 class AttemptRecorder:
     """Records attempts with :func:`db.delivery_record_attempts`, several
-    threads' attempts in one transaction."""
+    threads' attempts in one transaction.
+
+    ``on_released``, if given, is called by the thread that committed a
+    batch, before the others wait no more, with ``(note, status)`` for
+    each release of the batch that applied and was recorded with a
+    ``note``: what was released together, for one log line rather than
+    one per notification."""
 
     #: Batches committed at the same time, at most (see above).
     CONCURRENT = 1
 
-    def __init__(self):
+    def __init__(self, on_released=None):
+        self._on_released = on_released
         self._cond = threading.Condition()
         self._pending = []
         self._busy = 0
 
-    def record(self, context, **kwargs):
+    def record(self, context, note=None, **kwargs):
         """Record one attempt (an item of
         :func:`db.delivery_record_attempts`, with the release of its
         notification if it is the last); returns once it is committed
         (True if the release applied), or raises what the database
-        raised."""
-        item = _Pending(kwargs)
+        raised. ``note``: see ``on_released``."""
+        item = _Pending(kwargs, note)
         with self._cond:
             self._pending.append(item)
             while not item.taken and self._busy >= self.CONCURRENT:
@@ -76,6 +84,7 @@ class AttemptRecorder:
         if lead:
             try:
                 self._commit(context, batch)
+                self._released(batch)
             finally:
                 with self._cond:
                     for waiting in batch:
@@ -92,6 +101,16 @@ class AttemptRecorder:
         if item.error is not None:
             raise item.error
         return item.released
+
+    def _released(self, batch):
+        notes = [(item.note, item.kwargs['release'][2]) for item in batch
+                 if item.released and item.note is not None]
+        if notes and self._on_released is not None:
+            try:
+                self._on_released(notes)
+            except Exception:  # the records are committed: go on
+                LOG.exception('Reporting %d released notifications '
+                              'failed', len(notes))
 
     @staticmethod
     def _commit(context, batch):

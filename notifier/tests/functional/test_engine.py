@@ -17,6 +17,7 @@ from notifier.db import api as db_api
 from notifier.db import models
 from notifier.drivers import base as drivers_base
 from notifier.drivers import log
+from notifier.engine import manager as manager_mod
 from notifier import exception
 from notifier.tests import fixtures
 from notifier.tests.functional import base
@@ -364,6 +365,29 @@ class TestBatches(EngineTestCase):
         for i in ids:
             self.wait_for_status(i, ['finished'])
         self.assertEqual([sorted(ids)], claims)
+
+    def test_notifications_released_together_share_one_log_line(self):
+        logs = self.useFixture(pyfixtures.FakeLogger(
+            name='notifier.engine.manager', level=logging.INFO))
+        manager = self.engine.manager
+        ids = self.post_uncast(3)
+        claimed = db_api.notifications_claim(
+            context.get_admin_context(), ids, manager.engine_id, 60)
+        flights = [manager_mod._Flight(
+            n, context.get_admin_context('req-%d' % k), [], 0)
+            for k, n in enumerate(claimed)]
+
+        manager._log_finished([(f, db_api.FINISHED) for f in flights])
+        manager._log_finished([(flights[0], db_api.ERROR)])
+
+        lines = logs.output.splitlines()
+        self.assertEqual(2, len(lines))
+        self.assertIn('3 notifications released together: ', lines[0])
+        for k, n in enumerate(claimed):
+            self.assertIn('%s is finished: 0 of 0 deliveries done (req-%d)'
+                          % (n.notification_uuid, k), lines[0])
+        self.assertEqual('Notification %s is error: 0 of 0 deliveries done'
+                         % claimed[0].notification_uuid, lines[1])
 
     def test_casts_waiting_for_room_wake_per_batch_not_per_finish(self):
         # RPC threads whose cast finds the queue full wait; each batch

@@ -725,6 +725,28 @@ class _DBAPITests:
                          [(d.attempts, d.status) for d in after])
         self.assertEqual(THREADS, self.count(models.DeliveryAttempt))
 
+    def test_attempt_recorder_reports_the_releases_of_a_commit_at_once(self):
+        mine, other = self.create(), self.create()
+        db.notifications_claim(self.ctx, [mine.id], 'engine-a', 60)
+        db.notifications_claim(self.ctx, [other.id], 'engine-b', 60)
+        reported = []
+        rec = recorder.AttemptRecorder(on_released=reported.append)
+        batch = [
+            recorder._Pending({'release': (mine.id, 'engine-a', db.FINISHED,
+                                           None)}, note='mine'),
+            # Claimed by another engine: its release does not apply.
+            recorder._Pending({'release': (other.id, 'engine-a',
+                                           db.FINISHED, None)},
+                              note='other'),
+            recorder._Pending({'release': None}, note='no release')]
+
+        rec._commit(self.ctx, batch)
+        rec._released(batch)
+
+        self.assertEqual([[('mine', db.FINISHED)]], reported)
+        self.assertEqual([True, False, False],
+                         [item.released for item in batch])
+
     def test_attempt_recorder_keeps_good_attempts_of_a_failed_batch(self):
         created = self.create()
         (good,) = db.deliveries_ensure(self.ctx, created.id,

@@ -299,16 +299,24 @@ class Stack:
 
 
 def pids_of(process):
-    """The leader and its descendants (gunicorn workers, engine workers)."""
+    """The leader and its descendants (gunicorn workers, engine workers).
+    A child is listed under the thread that forked it: the engine's
+    worker under a thread of its master, not the main one."""
     found = [process.pid]
     frontier = [process.pid]
     while frontier:
         pid = frontier.pop()
+        kids = []
         try:
-            with open('/proc/%d/task/%d/children' % (pid, pid)) as f:
-                kids = [int(x) for x in f.read().split()]
+            tasks = os.listdir('/proc/%d/task' % pid)
         except OSError:
-            kids = []
+            tasks = []
+        for task in tasks:
+            try:
+                with open('/proc/%d/task/%s/children' % (pid, task)) as f:
+                    kids += [int(x) for x in f.read().split()]
+            except OSError:
+                pass
         found.extend(kids)
         frontier.extend(kids)
     return found
@@ -327,3 +335,61 @@ def rss_kib(pid):
 
 def python_executable():
     return sys.executable
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of one process so far (0 once it is gone)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def pids_named(*names):
+    """The pids of the processes whose command (comm) is one of ``names``:
+    the machine's database and broker servers."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/comm' % entry) as f:
+                if f.read().strip() in names:
+                    found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+class CpuMeter:
+    """CPU time of groups of processes and the machine's busy fraction
+    over a window: where the cores went while a scenario ran (see "What
+    bounds each figure" on the performance page)."""
+
+    def __init__(self, groups):
+        self.groups = groups  # name -> pids
+        self._start = self._read()
+
+    @staticmethod
+    def _machine():
+        with open('/proc/stat') as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+        return sum(ticks), ticks[3] + ticks[4]  # all, idle + iowait
+
+    def _read(self):
+        return self._machine(), {
+            name: sum(cpu_seconds(p) for p in pids)
+            for name, pids in self.groups.items()}
+
+    def stop(self, units):
+        """CPU ms per unit (a delivery, say) of each group, and the
+        fraction of the machine's CPU time that was busy."""
+        (all0, idle0), cpu0 = self._start
+        (all1, idle1), cpu1 = self._read()
+        busy = (all1 - all0 - (idle1 - idle0)) / max(all1 - all0, 1)
+        return {'cpu_ms_per_unit': {
+            name: round((cpu1[name] - cpu0[name]) * 1000.0 / units, 3)
+            for name in self.groups} if units else None,
+            'machine_busy': round(busy, 3)}

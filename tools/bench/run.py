@@ -45,6 +45,8 @@ class Settings:
     fanout_destinations: tuple = (1, 10)
     fanout_deliveries: int = 2000
     memory_notifications: int = 50000
+    memory_warmup: int = 2000  # delivered before the first measure
+    memory_steps: int = 5  # RSS measured after each fifth
     memory_timeout: float = 900.0
 
 
@@ -55,6 +57,7 @@ def quick(s):
     s.e2e_warmup = 2.0
     s.fanout_deliveries = 500
     s.memory_notifications, s.memory_timeout = 5000, 180.0
+    s.memory_warmup = 500
     return s
 
 
@@ -242,26 +245,37 @@ def table(doc):
                 fmt(r['post_to_sink']['p99_ms'])))
     if 'fanout' in m:
         lines.append('\n3. fan-out: webhook deliveries/s')
-        lines.append('%-8s %-13s %9s %10s %10s %10s %8s' % (
+        lines.append('%-8s %-13s %9s %10s %10s %10s %8s %8s %8s %6s' % (
             'engines', 'dests', 'expected', 'delivered', 'deliv/s',
-            'per engine', 'busiest'))
+            'per engine', 'busiest', 'eng ms', 'other ms', 'busy'))
         for key, r in m['fanout'].items():
             if not key.startswith('engines_'):
                 continue
             parts = key.split('_')
-            lines.append('%-8s %-13s %9s %10s %10s %10s %8s' % (
+            cpu = r.get('cpu_ms_per_delivery') or {}
+            other = [v for k, v in cpu.items() if k != 'engines']
+            lines.append('%-8s %-13s %9s %10s %10s %10s %8s %8s %8s %6s' % (
                 parts[1], ' '.join(parts[3:]), fmt(r['expected']),
                 fmt(r['delivered']),
                 fmt(r['deliveries_per_s']), fmt(r['per_engine']),
-                fmt(r.get('busiest_engine_share'))))
+                fmt(r.get('busiest_engine_share')), fmt(cpu.get('engines')),
+                fmt(round(sum(other), 3) if other else None),
+                fmt(r.get('machine_busy'))))
+        lines.append('eng ms / other ms: CPU per delivery of the engines / '
+                     'of the database, broker and sink; busy: the '
+                     'machine\'s busy share of its CPU time meanwhile')
     if 'memory' in m:
         r = m['memory']
         lines.append('\n5. memory: RSS (KiB) before/after %s notifications'
                      % fmt(r['notifications']))
         for who in ('api', 'engine'):
             for pid, before in r['before_kib'][who].items():
-                lines.append('%-7s pid %-8s %10s -> %10s' % (
-                    who, pid, fmt(before), fmt(r['after_kib'][who].get(pid))))
+                lines.append('%-7s pid %-8s %10s -> %10s   (%s)' % (
+                    who, pid, fmt(before), fmt(r['after_kib'][who].get(pid)),
+                    ', '.join(fmt(step[who].get(pid))
+                              for step in r.get('steps', ()))))
+        lines.append('(in brackets: after each %s of the run)' % fmt(
+            r.get('step_notifications')))
     return '\n'.join(lines)
 
 

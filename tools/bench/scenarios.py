@@ -344,7 +344,12 @@ def fan_out(stack, s, run, sink):
                             on_response=_poster(sent))
         if not backlog:
             stack.purge_casts()
-        stack.start_engines(engines)
+        running = stack.start_engines(engines)
+        meter = harness.CpuMeter({
+            'engines': [p for e in running for p in harness.pids_of(e)],
+            'database': harness.pids_named('mariadbd', 'mysqld'),
+            'broker': harness.pids_named('beam.smp'),
+            'sink': [sink.pid]})
         if not backlog:
             stack.cast(new_notification_ids(stack, project),
                        FANOUT_CAST_SIZE)
@@ -356,8 +361,11 @@ def fan_out(stack, s, run, sink):
                     if p.startswith(prefix) and u in sent]
         while time.monotonic() < deadline and \
                 len(arrivals()) < expected:
-            time.sleep(0.2)
+            time.sleep(0.05)
         got = sorted(arrivals())
+        # From the cast (the backlog: from the engines' start, which begin
+        # at once) to the last arrival, give or take a poll.
+        cpu = meter.stop(len(got))
         span = (got[-1] - got[0]) if len(got) > 1 else None
         rate = (len(got) - 1) / span if span else None
         out['engines_%d_dests_%d%s' % (
@@ -368,7 +376,9 @@ def fan_out(stack, s, run, sink):
             'deliveries_per_s': round(rate, 1) if rate else None,
             'per_engine': round(rate / engines, 1) if rate else None,
             'busiest_engine_share': (engine_shares(stack, project) or
-                                     [None])[0]}
+                                     [None])[0],
+            'cpu_ms_per_delivery': cpu['cpu_ms_per_unit'],
+            'machine_busy': cpu['machine_busy']}
         settle(stack, project)
     stack.stop_engines()
     return out
@@ -381,6 +391,12 @@ def _rss(process):
 
 
 def memory(stack, s, run, sink):
+    """RSS of the API workers and the engine (its worker process) after a
+    warm-up that delivers (the engine's delivery threads, connection pools
+    and caches start with its first deliveries), then after each
+    ``memory_steps``-th of ``memory_notifications``, each step delivered
+    before it is measured: growth that levels off is a warm-up, growth
+    step after step a leak."""
     notifier, _ = stack.start_apis()
     engine = stack.start_engines(1)[0]
     project = 'mem%d%s' % (run, uuid.uuid4().hex[:6])
@@ -388,24 +404,33 @@ def memory(stack, s, run, sink):
     stack.subscribe_webhooks(project, [sink.url + prefix])
     headers = harness.headers_for(project)
     make = notification_request(project, headers)
-    loadgen.closed_loop(notifier.port,  # warm-up, payloads of its own
-                        notification_request('w' + project, headers), 4, 30,
-                        200)
-    before = {'api': _rss(notifier), 'engine': _rss(engine)}
     sent = {}
-    load = loadgen.closed_loop(notifier.port, make, 8, s.memory_timeout,
-                               s.memory_notifications,
-                               on_response=_poster(sent))
-    deadline = time.monotonic() + s.drain_timeout
-    while time.monotonic() < deadline:
-        if sum(1 for u, p, w in sink.snapshot()
-               if p.startswith(prefix)) >= len(sent) + 200:
-            break
-        time.sleep(0.5)
-    after = {'api': _rss(notifier), 'engine': _rss(engine)}
+
+    def load(first, count):
+        done = loadgen.closed_loop(
+            notifier.port, lambda i: make(first + i), 8, s.memory_timeout,
+            count, on_response=_poster(sent))
+        deadline = time.monotonic() + s.drain_timeout
+        while time.monotonic() < deadline and sum(
+                1 for u, p, w in sink.snapshot()
+                if p.startswith(prefix)) < len(sent):
+            time.sleep(0.5)
+        return done['requests']
+
+    load(0, s.memory_warmup)
+    before = {'api': _rss(notifier), 'engine': _rss(engine)}
+    per_step = s.memory_notifications // s.memory_steps
+    steps, total = [], 0
+    for k in range(s.memory_steps):
+        total += load(s.memory_warmup + k * per_step, per_step)
+        steps.append({'api': _rss(notifier), 'engine': _rss(engine)})
+    after = steps[-1]
     settle(stack, project)
-    return {'notifications': load['requests'], 'before_kib': before,
-            'after_kib': after,
+    return {'notifications': total, 'warmup': s.memory_warmup,
+            'delivered': sum(1 for u, p, w in sink.snapshot()
+                             if p.startswith(prefix) and u in sent),
+            'before_kib': before, 'after_kib': after, 'steps': steps,
+            'step_notifications': per_step,
             'api_worker_growth_kib': _growth(before['api'], after['api']),
             'engine_growth_kib': _growth(before['engine'], after['engine'])}
 

@@ -66,6 +66,7 @@ class _Receiver(asyncio.Protocol):
 
 class Sink:
     def __init__(self):
+        self.pid = os.getpid()  # shared with whoever started it
         self._lock = threading.Lock()
         self.arrivals = []  # (uuid, path, monotonic time)
         self._loop = asyncio.new_event_loop()
@@ -108,6 +109,7 @@ class ProcessSink:
         self._proc = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__)],
             stdout=subprocess.PIPE, text=True)
+        self.pid = self._proc.pid
         self.port = int(self._proc.stdout.readline())
         self.url = 'http://127.0.0.1:%d' % self.port
         self._seen = []

@@ -308,33 +308,46 @@ class TestLongFanOut(base.FunctionalTestCase):
 class TestBatches(EngineTestCase):
     """Casts that arrive while the engine is busy are claimed together."""
 
-    def test_casts_queued_behind_busy_leaders_are_claimed_in_one_batch(self):
-        ids = self.post_uncast(12)
-        manager = self.engine.manager
+    def held_claims(self):
+        """A patch of the claim under which each claim is noted in
+        ``claims`` and waits until ``go`` is set: (patch, go, claims)."""
         real_claim = db_api.notifications_claim
-        go = threading.Event()
-        claims = []
+        go, claims = threading.Event(), []
 
         def claim(context, notification_ids, *args):
             claims.append(sorted(notification_ids))
             go.wait(30)
             return real_claim(context, notification_ids, *args)
+        return (mock.patch.object(db_api, 'notifications_claim', claim),
+                go, claims)
 
-        def cast(notification_id):
-            thread = threading.Thread(target=manager.process_notification,
-                                      args=({}, notification_id))
-            thread.start()
-            return thread
+    def cast(self, notification_id):
+        """The RPC cast of one id, on a thread of its own."""
+        thread = threading.Thread(
+            target=self.engine.manager.process_notification,
+            args=({}, notification_id))
+        thread.start()
+        return thread
 
-        with mock.patch.object(db_api, 'notifications_claim', claim):
-            leaders = []
-            for i in ids[:manager.LEADERS]:  # each leader waits in claim
-                leaders.append(cast(i))
-                for _ in range(100):
-                    if len(claims) == len(leaders):
-                        break
-                    time.sleep(0.05)
-            queued = [cast(i) for i in ids[manager.LEADERS:]]
+    def start_leaders(self, ids, claims):
+        """Cast the first LEADERS ids, each once the one before waits in
+        its (held) claim; their threads."""
+        leaders = []
+        for i in ids[:self.engine.manager.LEADERS]:
+            leaders.append(self.cast(i))
+            for _ in range(100):
+                if len(claims) == len(leaders):
+                    break
+                time.sleep(0.05)
+        return leaders
+
+    def test_casts_queued_behind_busy_leaders_are_claimed_in_one_batch(self):
+        ids = self.post_uncast(12)
+        manager = self.engine.manager
+        held, go, claims = self.held_claims()
+        with held:
+            leaders = self.start_leaders(ids, claims)
+            queued = [self.cast(i) for i in ids[manager.LEADERS:]]
             for thread in queued:
                 thread.join(10)
                 self.assertFalse(thread.is_alive(),
@@ -398,15 +411,7 @@ class TestBatches(EngineTestCase):
         manager = self.engine.manager
         manager._batch_size = 2  # room for 4 queued ids
         ids = self.post_uncast(14)
-        real_claim = db_api.notifications_claim
-        go = threading.Event()
-        claims = []
-
-        def claim(context, notification_ids, *args):
-            claims.append(sorted(notification_ids))
-            go.wait(30)
-            return real_claim(context, notification_ids, *args)
-
+        held, go, claims = self.held_claims()
         wakeups = []
         real_wait = manager._room.wait
 
@@ -415,22 +420,9 @@ class TestBatches(EngineTestCase):
             wakeups.append(1)
             return result
 
-        def cast(notification_id):
-            thread = threading.Thread(target=manager.process_notification,
-                                      args=({}, notification_id))
-            thread.start()
-            return thread
-
-        with mock.patch.object(db_api, 'notifications_claim', claim), \
-                mock.patch.object(manager._room, 'wait', wait):
-            threads = []
-            for i in ids[:manager.LEADERS]:  # each leader waits in claim
-                threads.append(cast(i))
-                for _ in range(100):
-                    if len(claims) == len(threads):
-                        break
-                    time.sleep(0.05)
-            threads += [cast(i) for i in ids[manager.LEADERS:]]
+        with held, mock.patch.object(manager._room, 'wait', wait):
+            threads = self.start_leaders(ids, claims)
+            threads += [self.cast(i) for i in ids[manager.LEADERS:]]
             for _ in range(100):  # 4 queued, the other 8 casts wait
                 if len(manager._queued) == 4:
                     break

@@ -49,7 +49,7 @@ class AttemptRecorder:
     threads' attempts in one transaction.
 
     ``on_released``, if given, is called by the thread that committed a
-    batch, before the others wait no more, with ``(note, status)`` for
+    batch, before it wakes the others, with ``(note, status)`` for
     each release of the batch that applied and was recorded with a
     ``note``: what was released together, for one log line rather than
     one per notification."""

@@ -4,6 +4,7 @@ from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_log import log
 import oslo_messaging
+from oslo_messaging import opts as messaging_opts
 
 from notifier.conf import api
 from notifier.conf import default
@@ -18,6 +19,13 @@ _MODULES = (default, api, engine, drivers, secrets, service_user,
             messages, upgrade_levels)
 SQLITE_DEFAULT = 'sqlite:///$state_path/notifier.sqlite'
 DB_POOL_SIZE = 20
+#: oslo.messaging's executor_thread_pool_size (64 by default) for Notifier.
+RPC_THREADS = 8
+
+
+def _messaging_default_opts():
+    return [o for group, opts in messaging_opts.list_opts()
+            if group in (None, 'DEFAULT') for o in opts]
 
 
 def list_opts():
@@ -43,5 +51,13 @@ def set_defaults(conf=None):
     db_options.set_defaults(conf, connection=SQLITE_DEFAULT,
                             max_pool_size=DB_POOL_SIZE)
     oslo_messaging.set_transport_defaults(control_exchange='notifier')
+    # An engine's RPC threads only queue the ids a cast carries (direct
+    # messages go to threads of the engine's own): a few keep up, and
+    # every thread costs the engine memory (the C allocator's arenas
+    # grow with them; see the performance page).
+    conf.register_opts([o for o in _messaging_default_opts()
+                        if o.name == 'executor_thread_pool_size'])
+    messaging_opts.set_defaults(
+        conf, executor_thread_pool_size=RPC_THREADS)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [
         'cheroot=WARNING', 'stevedore=WARNING', 'alembic=WARNING'])

@@ -165,8 +165,16 @@ class EngineManager:
         self.queue(*notification_ids)
 
     def process_message(self, ctxt, message_id):
-        self.process_message_id(message_id,
-                                request_id=ctxt.get('request_id'))
+        # On the threads that also pick messages up from the database,
+        # not on this RPC thread: a message is processed from start to
+        # end, sends included, and the RPC threads (few: see
+        # notifier.conf.opts) must go back to reading casts.
+        try:
+            self._resume_pool.submit(self.process_message_id, message_id,
+                                     request_id=ctxt.get('request_id'))
+        except RuntimeError:  # stopping
+            LOG.info('Message %s is left to the next engine\'s periodic '
+                     'task: this engine is stopping', message_id)
 
     # The work
 

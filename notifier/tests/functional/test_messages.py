@@ -5,6 +5,7 @@ server and a Slack-compatible HTTP server, the fallback order, and the
 import datetime
 import email
 import email.policy
+import threading
 import time
 from unittest import mock
 
@@ -378,6 +379,38 @@ class TestMessagesSurviveLostCastsAndCrashes(MessagesTestCase):
             self.assertEqual('finished', self.wait(message['id'])['status'])
         self.assertEqual(5, len(self.slack.requests))
         self.assertEqual(0, engine.manager.run_periodic_tasks())
+
+    def row_id(self, message_uuid):
+        with self.db.engine.connect() as conn:
+            return conn.execute(sa.select(models.Message.id).where(
+                models.Message.uuid == message_uuid)).scalar_one()
+
+    def test_a_cast_message_is_processed_off_the_rpc_thread(self):
+        # The RPC thread hands the message over and goes back to reading
+        # casts; the message is still delivered.
+        self.use_slack(default_channel='#ops')
+        sent = self.send_without_broker('/v1/messages/slack',
+                                        {'m_body': 'cast'})
+        engine = self.useFixture(base.fixtures.Engine(self.conf))
+        real = engine.manager.process_message_id
+        started, go, threads = threading.Event(), threading.Event(), []
+
+        def process_message_id(message_id, request_id=None):
+            threads.append(threading.current_thread())
+            started.set()
+            go.wait(TIMEOUT)
+            return real(message_id, request_id=request_id)
+
+        with mock.patch.object(engine.manager, 'process_message_id',
+                               process_message_id):
+            engine.manager.process_message({'request_id': 'req-cast'},
+                                           self.row_id(sent['id']))
+            self.assertTrue(started.wait(TIMEOUT))
+            self.assertIsNot(threading.current_thread(), threads[0])
+            self.assertEqual([], self.slack.requests, 'not sent yet')
+            go.set()
+            self.assertEqual('finished', self.wait(sent['id'])['status'])
+        self.assertEqual(1, len(self.slack.requests))
 
     def test_a_stopping_engine_picks_up_no_message(self):
         self.use_slack(default_channel='#ops')

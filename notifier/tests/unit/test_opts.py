@@ -1,5 +1,9 @@
 """Notifier's defaults for the libraries' options."""
 
+import fixtures
+from oslo_config import cfg
+
+from notifier.conf import opts
 from notifier.tests import base
 
 
@@ -14,3 +18,24 @@ class TestDatabasePoolDefault(base.TestCase):
         # TestSendingThreadsShareConnections).
         self.assertGreaterEqual(self.conf.database.max_pool_size,
                                 self.conf.api.threads)
+
+
+class TestRpcThreadsDefault(base.TestCase):
+
+    def conf_with(self, text=''):
+        path = self.useFixture(fixtures.TempDir()).join('notifier.conf')
+        with open(path, 'w') as f:
+            f.write(text)
+        conf = cfg.ConfigOpts()
+        opts.set_defaults(conf)
+        conf([], project='notifier', default_config_files=[path])
+        return conf
+
+    def test_an_engine_has_few_rpc_threads(self):
+        # They only queue the ids of casts (messages go to the engine's
+        # own threads); oslo.messaging's 64 cost the engine memory.
+        self.assertEqual(8, self.conf_with().executor_thread_pool_size)
+
+    def test_an_operator_can_still_set_them(self):
+        conf = self.conf_with('[DEFAULT]\nexecutor_thread_pool_size = 32\n')
+        self.assertEqual(32, conf.executor_thread_pool_size)

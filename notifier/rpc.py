@@ -32,11 +32,17 @@ def get_transport(conf):
     return _TRANSPORT
 
 
-def set_transport_default(conf, url):
-    """Default ``transport_url`` (before it is read), for notifier-all."""
+def register_default_opts(conf):
+    """oslo.messaging's [DEFAULT] options, registered before they are
+    read, so that Notifier can set their defaults."""
     for group, opts in messaging_opts.list_opts():
         if group in (None, 'DEFAULT'):
             conf.register_opts(opts)
+
+
+def set_transport_default(conf, url):
+    """Default ``transport_url`` (before it is read), for notifier-all."""
+    register_default_opts(conf)
     conf.set_default('transport_url', url)
 
 

@@ -14,6 +14,7 @@ from notifier.conf import messages
 from notifier.conf import secrets
 from notifier.conf import service_user
 from notifier.conf import upgrade_levels
+from notifier import rpc
 
 _MODULES = (default, api, engine, drivers, secrets, service_user,
             messages, upgrade_levels)
@@ -21,11 +22,6 @@ SQLITE_DEFAULT = 'sqlite:///$state_path/notifier.sqlite'
 DB_POOL_SIZE = 20
 #: oslo.messaging's executor_thread_pool_size (64 by default) for Notifier.
 RPC_THREADS = 8
-
-
-def _messaging_default_opts():
-    return [o for group, opts in messaging_opts.list_opts()
-            if group in (None, 'DEFAULT') for o in opts]
 
 
 def list_opts():
@@ -55,8 +51,7 @@ def set_defaults(conf=None):
     # messages go to threads of the engine's own): a few keep up, and
     # every thread costs the engine memory (the C allocator's arenas
     # grow with them; see the performance page).
-    conf.register_opts([o for o in _messaging_default_opts()
-                        if o.name == 'executor_thread_pool_size'])
+    rpc.register_default_opts(conf)
     messaging_opts.set_defaults(
         conf, executor_thread_pool_size=RPC_THREADS)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + [

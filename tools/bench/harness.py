@@ -85,8 +85,11 @@ def print_profile(profiler, html=None):
 
 class Stack:
     def __init__(self, backend, workers=2, threads=8, log=print,
-                 auth='noauth2', mysql_driver='mysqldb'):
+                 auth='noauth2', mysql_driver='mysqldb', engine_env=None):
         self.auth = auth
+        # Environment variables for the engines only (an allocator
+        # setting, say): what the install guide sets for the service.
+        self.engine_env = dict(engine_env or {})
         self.mysql_driver = mysql_driver
         self.backend = backend
         self.workers = workers
@@ -233,7 +236,8 @@ class Stack:
     def start_engines(self, count):
         d = self.deployment
         running = [e for e in d.engines if e.running()]
-        new = [d.spawn_engine() for _ in range(count - len(running))]
+        new = [d.spawn_engine(env=self.engine_env)
+               for _ in range(count - len(running))]
         d.wait_ready(*new)
         return running + new
 

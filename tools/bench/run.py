@@ -78,6 +78,11 @@ def parse_args(argv):
                    help='gunicorn workers, same for both apps')
     p.add_argument('--threads', type=int, default=8,
                    help='gunicorn gthread threads per worker')
+    p.add_argument('--engine-env', action='append', default=[],
+                   metavar='NAME=VALUE',
+                   help='an environment variable for the engines only, '
+                        'as a service unit would set it (repeatable), '
+                        'e.g. GLIBC_TUNABLES=glibc.malloc.tcache_count=0')
     p.add_argument('--million', action='store_true',
                    help='list scaling at 1,000,000 rows too (long seed)')
     p.add_argument('--output', default=None,
@@ -94,6 +99,13 @@ def parse_args(argv):
     if args.auth == 'keystone' and set(names) - {'ingest'}:
         p.error('--auth keystone measures ingest only')
     args.names = names
+    env = {}
+    for item in args.engine_env:
+        name, sep, value = item.partition('=')
+        if not sep or not name:
+            p.error('--engine-env takes NAME=VALUE, not %r' % item)
+        env[name] = value
+    args.engine_env = env
     return args
 
 
@@ -164,14 +176,15 @@ def run(args):
         'mysql_driver': args.mysql_driver if args.backend == 'mysql' else None,
         'workers': args.workers, 'threads': args.threads,
         'transport': 'rabbit (machine broker, 127.0.0.1:5672)',
-        'auth': args.auth,
+        'auth': args.auth, 'engine_env': args.engine_env,
         'machine': {'cpus': os.cpu_count(), 'python': platform.python_version(),
                     'load_before': os.getloadavg()},
         'settings': dataclasses.asdict(s),
         'raw': {n: [] for n in args.names},
     }
     stack = harness.Stack(args.backend, args.workers, args.threads, log=log,
-                          auth=args.auth, mysql_driver=args.mysql_driver)
+                          auth=args.auth, mysql_driver=args.mysql_driver,
+                          engine_env=args.engine_env)
     sink = sink_mod.ProcessSink()
     try:
         stack.start()
@@ -202,6 +215,9 @@ def table(doc):
                  backend, doc['auth'], doc['runs'],
                  ' (quick)' if doc['quick'] else '', doc['workers'],
                  doc['threads'])]
+    if doc.get('engine_env'):
+        lines.append('engine environment: %s' % ' '.join(
+            '%s=%s' % kv for kv in sorted(doc['engine_env'].items())))
     if 'ingest' in m:
         lines.append('\n1. ingest: POST /v1/notifications, unique payloads')
         lines.append('%-6s %12s %9s %9s %12s %9s %9s %7s' % (
@@ -216,6 +232,19 @@ def table(doc):
                 fmt(n['p99_ms']), fmt(t['throughput_rps']),
                 fmt(t['p50_ms']), fmt(t['p99_ms']),
                 fmt(row['ratio_throughput'])))
+        lines.append('CPU ms per request (notifier / trivial), and the '
+                     'machine\'s busy share:')
+        for key, row in m['ingest'].items():
+            if not key.startswith('c'):
+                continue
+            n, t = row['notifier'], row['trivial']
+            if not isinstance(n.get('cpu_ms_per_request'), dict):
+                continue  # a document from before the split was measured
+            lines.append('%-6s %s; busy %s / %s' % (key[1:], ', '.join(
+                '%s %s / %s' % (who, fmt(n['cpu_ms_per_request'].get(who)),
+                                fmt(t['cpu_ms_per_request'].get(who)))
+                for who in ('api', 'database', 'broker', 'loadgen')),
+                fmt(n.get('machine_busy')), fmt(t.get('machine_busy'))))
     if 'list' in m:
         lines.append('\n4. list: GET /v1/notifications?limit=100, '
                      'sequential (trivial app p50 %s ms)' %

@@ -4,6 +4,7 @@ Settings and returns a JSON-able dict for one run."""
 import datetime
 import functools
 import json
+import os
 import random
 import time
 import uuid
@@ -103,8 +104,17 @@ def ingest(stack, s, run):
             loadgen.closed_loop(  # warm-up, payloads of its own
                 proc.port, notification_request('w' + tag, harness.HEADERS),
                 conc, 2.0, 50)
+            meter = harness.CpuMeter({
+                'api': harness.pids_of(proc),
+                'database': harness.pids_named('mariadbd', 'mysqld',
+                                               'postgres'),
+                'broker': harness.pids_named('beam.smp'),
+                'loadgen': [os.getpid()]})
             row[name] = loadgen.closed_loop(
                 proc.port, make, conc, s.ingest_duration, s.ingest_max)
+            cpu = meter.stop(row[name]['requests'])
+            row[name]['cpu_ms_per_request'] = cpu['cpu_ms_per_unit']
+            row[name]['machine_busy'] = cpu['machine_busy']
         n, t = row['notifier'], row['trivial']
         row['ratio_throughput'] = round(
             n['throughput_rps'] / t['throughput_rps'], 4) \

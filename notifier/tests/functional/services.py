@@ -397,10 +397,10 @@ class Deployment(fixtures.Fixture):
 
     # Starting
 
-    def _spawn(self, command, name, sections):
+    def _spawn(self, command, name, sections, env=None):
         process = Process(name, self._argv(command, name, sections),
                           os.path.join(self.path, '%s.log' % name),
-                          env=self.env, cwd=self.path)
+                          env=dict(self.env, **(env or {})), cwd=self.path)
         self.processes.append(process)
         return process.start()
 
@@ -416,12 +416,13 @@ class Deployment(fixtures.Fixture):
         self.apis.append(process)
         return process
 
-    def spawn_engine(self, name=None):
-        """Start notifier-engine; see :meth:`wait_ready`."""
+    def spawn_engine(self, name=None, env=None):
+        """Start notifier-engine, with ``env`` added to its environment;
+        see :meth:`wait_ready`."""
         name = name or 'engine-%d' % (len(self.engines) + 1)
         host = '%s-%s' % (self.prefix, name)
         process = self._spawn('notifier-engine', name, {
-            'DEFAULT': {'host': host}})
+            'DEFAULT': {'host': host}}, env=env)
         process.kind = 'engine'
         process.host = host
         self.engines.append(process)

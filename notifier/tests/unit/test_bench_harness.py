@@ -53,3 +53,50 @@ class TestProcesses(testtools.TestCase):
         self.assertGreater(result['cpu_ms_per_unit']['child'], 0)
         self.assertEqual(0, result['cpu_ms_per_unit']['gone'])
         self.assertTrue(0 < result['machine_busy'] <= 1)
+
+
+class TestEngineEnvironment(testtools.TestCase):
+    """``run.py --engine-env``: variables for the engines only, recorded in
+    the document, reaching the engines the stack spawns."""
+
+    def test_engine_env_is_parsed_into_the_document(self):
+        import run
+        args = run.parse_args([
+            '--scenarios', 'memory',
+            '--engine-env', 'GLIBC_TUNABLES=glibc.malloc.tcache_count=0',
+            '--engine-env', 'EMPTY='])
+        self.assertEqual({'GLIBC_TUNABLES': 'glibc.malloc.tcache_count=0',
+                          'EMPTY': ''}, args.engine_env)
+
+    def test_engine_env_without_a_name_is_refused(self):
+        import run
+        for bad in ('NOVALUE', '=x'):
+            self.assertRaises(SystemExit, run.parse_args,
+                              ['--engine-env', bad])
+
+    def test_table_names_the_engine_environment(self):
+        import run
+        doc = {'median': {}, 'backend': 'sqlite', 'auth': 'noauth2',
+               'runs': 1, 'quick': True, 'workers': 2, 'threads': 8,
+               'engine_env': {'GLIBC_TUNABLES': 'glibc.malloc.tcache_count=0'}}
+        self.assertIn('engine environment: '
+                      'GLIBC_TUNABLES=glibc.malloc.tcache_count=0',
+                      run.table(doc))
+
+    def test_stack_passes_it_to_the_engines_it_spawns(self):
+        spawned = []
+
+        class Deployment:
+            engines = []
+
+            def spawn_engine(self, env=None):
+                spawned.append(env)
+                return object()
+
+            def wait_ready(self, *processes):
+                pass
+
+        stack = harness.Stack('sqlite', engine_env={'A': '1'})
+        stack.deployment = Deployment()
+        self.assertEqual(2, len(stack.start_engines(2)))
+        self.assertEqual([{'A': '1'}, {'A': '1'}], spawned)

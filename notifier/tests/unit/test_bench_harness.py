@@ -100,3 +100,25 @@ class TestEngineEnvironment(testtools.TestCase):
         stack.deployment = Deployment()
         self.assertEqual(2, len(stack.start_engines(2)))
         self.assertEqual([{'A': '1'}, {'A': '1'}], spawned)
+
+
+class TestIngestTable(testtools.TestCase):
+
+    def test_table_shows_where_the_cpu_of_a_request_went(self):
+        import run
+
+        def side(rps, api, db):
+            return {'throughput_rps': rps, 'p50_ms': 1.0, 'p99_ms': 2.0,
+                    'machine_busy': 0.9,
+                    'cpu_ms_per_request': {'api': api, 'database': db,
+                                           'broker': 0.2, 'loadgen': 0.5}}
+        doc = {'backend': 'sqlite', 'auth': 'noauth2', 'runs': 1,
+               'quick': True, 'workers': 2, 'threads': 8,
+               'median': {'ingest': {'c8': {
+                   'notifier': side(287, 4.75, 0.93),
+                   'trivial': side(1728, 0.61, 0),
+                   'ratio_throughput': 0.166}}}}
+        text = run.table(doc)
+        self.assertIn('8      api 4.75 / 0.61, database 0.93 / 0, '
+                      'broker 0.2 / 0.2, loadgen 0.5 / 0.5; busy 0.9 / 0.9',
+                      text)

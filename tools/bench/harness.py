@@ -367,6 +367,13 @@ def pids_named(*names):
     return found
 
 
+def server_pids():
+    """The machine's database and broker servers, as :class:`CpuMeter`
+    groups."""
+    return {'database': pids_named('mariadbd', 'mysqld'),
+            'broker': pids_named('beam.smp')}
+
+
 class CpuMeter:
     """CPU time of groups of processes and the machine's busy fraction
     over a window: where the cores went while a scenario ran (see "What

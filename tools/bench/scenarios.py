@@ -104,12 +104,9 @@ def ingest(stack, s, run):
             loadgen.closed_loop(  # warm-up, payloads of its own
                 proc.port, notification_request('w' + tag, harness.HEADERS),
                 conc, 2.0, 50)
-            meter = harness.CpuMeter({
-                'api': harness.pids_of(proc),
-                'database': harness.pids_named('mariadbd', 'mysqld',
-                                               'postgres'),
-                'broker': harness.pids_named('beam.smp'),
-                'loadgen': [os.getpid()]})
+            meter = harness.CpuMeter(dict(
+                harness.server_pids(), api=harness.pids_of(proc),
+                loadgen=[os.getpid()]))
             row[name] = loadgen.closed_loop(
                 proc.port, make, conc, s.ingest_duration, s.ingest_max)
             cpu = meter.stop(row[name]['requests'])
@@ -355,11 +352,9 @@ def fan_out(stack, s, run, sink):
         if not backlog:
             stack.purge_casts()
         running = stack.start_engines(engines)
-        meter = harness.CpuMeter({
-            'engines': [p for e in running for p in harness.pids_of(e)],
-            'database': harness.pids_named('mariadbd', 'mysqld'),
-            'broker': harness.pids_named('beam.smp'),
-            'sink': [sink.pid]})
+        meter = harness.CpuMeter(dict(
+            harness.server_pids(), sink=[sink.pid],
+            engines=[p for e in running for p in harness.pids_of(e)]))
         if not backlog:
             stack.cast(new_notification_ids(stack, project),
                        FANOUT_CAST_SIZE)

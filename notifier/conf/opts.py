@@ -49,8 +49,9 @@ def set_defaults(conf=None):
     oslo_messaging.set_transport_defaults(control_exchange='notifier')
     # An engine's RPC threads only queue the ids a cast carries (direct
     # messages go to threads of the engine's own): a few keep up, and
-    # every thread costs the engine memory (the C allocator's arenas
-    # grow with them; see the performance page).
+    # every thread costs the engine memory (glibc's per-thread cache of
+    # freed blocks, unless the service turns it off; see the install
+    # guide and the performance page).
     rpc.register_default_opts(conf)
     messaging_opts.set_defaults(
         conf, executor_thread_pool_size=RPC_THREADS)

@@ -43,7 +43,8 @@ class Settings:
     drain_timeout: float = 120.0
     fanout_engines: tuple = (1, 2)
     fanout_destinations: tuple = (1, 10)
-    fanout_deliveries: int = 2000
+    fanout_deliveries: int = 6000
+    fanout_warmup: int = 200  # deliveries per case before the timed ones
     memory_notifications: int = 50000
     memory_warmup: int = 2000  # delivered before the first measure
     memory_steps: int = 5  # RSS measured after each fifth
@@ -55,7 +56,7 @@ def quick(s):
     s.list_duration, s.list_requests = 10.0, 50
     s.e2e_duration, s.drain_timeout = 5.0, 45.0
     s.e2e_warmup = 2.0
-    s.fanout_deliveries = 500
+    s.fanout_deliveries, s.fanout_warmup = 500, 50
     s.memory_notifications, s.memory_timeout = 5000, 180.0
     s.memory_warmup = 500
     return s
@@ -290,9 +291,11 @@ def table(doc):
                 fmt(r.get('busiest_engine_share')), fmt(cpu.get('engines')),
                 fmt(round(sum(other), 3) if other else None),
                 fmt(r.get('machine_busy'))))
-        lines.append('eng ms / other ms: CPU per delivery of the engines / '
-                     'of the database, broker and sink; busy: the '
-                     'machine\'s busy share of its CPU time meanwhile')
+        lines.append('deliv/s: timed from the cast, after a warm-up of '
+                     'the engines (none for the backlog); eng ms / other '
+                     'ms: CPU per delivery of the engines / of the '
+                     'database, broker and sink; busy: the machine\'s '
+                     'busy share of its CPU time meanwhile')
     if 'memory' in m:
         r = m['memory']
         lines.append('\n5. memory: RSS (KiB) before/after %s notifications'

@@ -316,6 +316,42 @@ def new_notification_ids(stack, project):
             .order_by(t.c.id)).scalars())
 
 
+def _fanout_project(stack, notifier, sink, name, dests, count, s):
+    """A project subscribed to ``dests`` webhooks of the sink, and
+    ``count`` notifications posted to it; returns (its path prefix on the
+    sink, {notification uuid: posted})."""
+    prefix = '/fan/%s/' % name
+    stack.subscribe_webhooks(
+        name, [sink.url + prefix + str(k) for k in range(dests)])
+    sent = {}
+    loadgen.closed_loop(notifier.port,
+                        notification_request(name, harness.headers_for(name)),
+                        4, s.drain_timeout, count, on_response=_poster(sent))
+    return prefix, sent
+
+
+def _arrived(sink, prefix, sent):
+    return [w for u, p, w in sink.snapshot()
+            if p.startswith(prefix) and u in sent]
+
+
+def _wait_arrivals(sink, prefix, sent, expected, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and \
+            len(_arrived(sink, prefix, sent)) < expected:
+        time.sleep(0.05)
+    return sorted(_arrived(sink, prefix, sent))
+
+
+def timed_rate(arrivals, timed_from):
+    """The arrivals at or after ``timed_from``, the seconds from the first
+    of them to the last, and the rate over that span (None for fewer than
+    two)."""
+    got = sorted(w for w in arrivals if w >= timed_from)
+    span = (got[-1] - got[0]) if len(got) > 1 else None
+    return got, span, ((len(got) - 1) / span if span else None)
+
+
 def fan_out(stack, s, run, sink):
     notifier, _ = stack.start_apis()
     # An engine declares the RPC queue: without it, the first case's casts
@@ -339,44 +375,46 @@ def fan_out(stack, s, run, sink):
         stack.purge_casts()
         project = 'fan%d%d%d%s' % (engines, dests, run,
                                    uuid.uuid4().hex[:6])
-        prefix = '/fan/%s/' % project
-        stack.subscribe_webhooks(
-            project, [sink.url + prefix + str(k) for k in range(dests)])
-        headers = harness.headers_for(project)
-        sent = {}
-        count = max(20, s.fanout_deliveries // dests)
-        loadgen.closed_loop(notifier.port,
-                            notification_request(project, headers), 4,
-                            s.drain_timeout, count,
-                            on_response=_poster(sent))
+        warm = None
+        if not backlog and s.fanout_warmup:
+            # The steady state: the engines' database connections, sending
+            # threads and HTTP connections exist before the timed part (a
+            # case of a few seconds otherwise times their start too). The
+            # backlog case times a start after an outage, so it has none.
+            warm = _fanout_project(stack, notifier, sink, project + 'w',
+                                   dests, max(2, s.fanout_warmup // dests), s)
+        prefix, sent = _fanout_project(
+            stack, notifier, sink, project, dests,
+            max(20, s.fanout_deliveries // dests), s)
         if not backlog:
             stack.purge_casts()
         running = stack.start_engines(engines)
+        if warm:
+            stack.cast(new_notification_ids(stack, project + 'w'),
+                       FANOUT_CAST_SIZE)
+            _wait_arrivals(sink, warm[0], warm[1], len(warm[1]) * dests,
+                           s.drain_timeout)
         meter = harness.CpuMeter(dict(
             harness.server_pids(), sink=[sink.pid],
             engines=[p for e in running for p in harness.pids_of(e)]))
+        timed_from = time.monotonic()
         if not backlog:
             stack.cast(new_notification_ids(stack, project),
                        FANOUT_CAST_SIZE)
         expected = len(sent) * dests
-        deadline = time.monotonic() + s.drain_timeout
-
-        def arrivals():
-            return [w for u, p, w in sink.snapshot()
-                    if p.startswith(prefix) and u in sent]
-        while time.monotonic() < deadline and \
-                len(arrivals()) < expected:
-            time.sleep(0.05)
-        got = sorted(arrivals())
+        arrived = _wait_arrivals(sink, prefix, sent, expected,
+                                 s.drain_timeout)
         # From the cast (the backlog: from the engines' start, which begin
-        # at once) to the last arrival, give or take a poll.
+        # at once) to the last arrival, give or take a poll. The engines'
+        # periodic task may have taken a few during the warm-up (those
+        # posted more than [engine] recast_after seconds before): they are
+        # delivered, but not timed.
+        got, span, rate = timed_rate(arrived, timed_from)
         cpu = meter.stop(len(got))
-        span = (got[-1] - got[0]) if len(got) > 1 else None
-        rate = (len(got) - 1) / span if span else None
         out['engines_%d_dests_%d%s' % (
             engines, dests, '_backlog' if backlog else '')] = {
             'notifications': len(sent), 'expected': expected,
-            'delivered': len(got),
+            'delivered': len(arrived), 'timed': len(got),
             'window_s': round(span, 2) if span else None,
             'deliveries_per_s': round(rate, 1) if rate else None,
             'per_engine': round(rate / engines, 1) if rate else None,
@@ -385,6 +423,8 @@ def fan_out(stack, s, run, sink):
             'cpu_ms_per_delivery': cpu['cpu_ms_per_unit'],
             'machine_busy': cpu['machine_busy']}
         settle(stack, project)
+        if warm:
+            settle(stack, project + 'w')
     stack.stop_engines()
     return out
 

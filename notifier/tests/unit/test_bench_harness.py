@@ -122,3 +122,22 @@ class TestIngestTable(testtools.TestCase):
         self.assertIn('8      api 4.75 / 0.61, database 0.93 / 0, '
                       'broker 0.2 / 0.2, loadgen 0.5 / 0.5; busy 0.9 / 0.9',
                       text)
+
+
+class TestFanOutTiming(testtools.TestCase):
+
+    def test_only_arrivals_after_the_warm_up_are_timed(self):
+        import scenarios
+        # Two taken by the periodic task during the warm-up (at 1 and 2),
+        # then 11 one every 0.1 s from 10: 10 per second, not diluted by
+        # the early ones.
+        arrivals = [2.0, 1.0] + [10.0 + k / 10.0 for k in range(11)]
+        got, span, rate = scenarios.timed_rate(arrivals, timed_from=5.0)
+        self.assertEqual(11, len(got))
+        self.assertAlmostEqual(1.0, span)
+        self.assertAlmostEqual(10.0, rate)
+
+    def test_fewer_than_two_arrivals_have_no_rate(self):
+        import scenarios
+        self.assertEqual(([7.0], None, None),
+                         scenarios.timed_rate([1.0, 7.0], timed_from=5.0))

@@ -330,17 +330,36 @@ def _fanout_project(stack, notifier, sink, name, dests, count, s):
     return prefix, sent
 
 
-def _arrived(sink, prefix, sent):
-    return [w for u, p, w in sink.snapshot()
-            if p.startswith(prefix) and u in sent]
+class Arrivals:
+    """The arrivals at the sink of these notifications (``sent``, posted
+    before the first poll) on paths under ``prefix``, read as they come:
+    each poll reads only what arrived since the last one. (Copying and
+    filtering every arrival of the run on each poll cost the benchmark's
+    process 8 ms at 100,000 arrivals, 20 times a second, on the cores the
+    engines were being timed on.)"""
+
+    def __init__(self, sink, prefix, sent):
+        self._sink = sink
+        self._prefix = prefix
+        self._sent = sent
+        self._read = 0
+        self.times = []
+
+    def poll(self):
+        """Read what arrived since the last poll; the number so far."""
+        new = self._sink.since(self._read)
+        self._read += len(new)
+        self.times.extend(w for u, p, w in new
+                          if p.startswith(self._prefix) and u in self._sent)
+        return len(self.times)
 
 
 def _wait_arrivals(sink, prefix, sent, expected, timeout):
+    arrivals = Arrivals(sink, prefix, sent)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and \
-            len(_arrived(sink, prefix, sent)) < expected:
+    while arrivals.poll() < expected and time.monotonic() < deadline:
         time.sleep(0.05)
-    return sorted(_arrived(sink, prefix, sent))
+    return sorted(arrivals.times)
 
 
 def timed_rate(arrivals, timed_from):

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import testtools
@@ -141,3 +142,35 @@ class TestFanOutTiming(testtools.TestCase):
         import scenarios
         self.assertEqual(([7.0], None, None),
                          scenarios.timed_rate([1.0, 7.0], timed_from=5.0))
+
+
+class TestArrivals(testtools.TestCase):
+
+    def test_a_poll_reads_only_what_arrived_since_the_last(self):
+        import scenarios
+        import sink as sink_mod
+
+        class Sink(sink_mod.Sink):
+            def __init__(self):  # no server: arrivals are recorded here
+                self.arrivals, self.reads = [], []
+                self._lock = threading.Lock()
+
+            def since(self, first):
+                new = super().since(first)
+                self.reads.append(len(new))
+                return new
+
+        sink = Sink()
+        for k in range(1000):  # an earlier case's arrivals
+            sink.record('old-%d' % k, '/fan/other/0', float(k))
+        arrivals = scenarios.Arrivals(sink, '/fan/p/', {'a': 1, 'b': 2})
+        self.assertEqual(0, arrivals.poll())
+        sink.record('a', '/fan/p/0', 2000.0)
+        sink.record('a', '/fan/p/1', 2001.0)
+        sink.record('x', '/fan/p/0', 2002.0)  # not one of ours
+        sink.record('b', '/fan/pq/0', 2003.0)  # another project's path
+        self.assertEqual(2, arrivals.poll())
+        sink.record('b', '/fan/p/0', 2004.0)
+        self.assertEqual(3, arrivals.poll())
+        self.assertEqual([2000.0, 2001.0, 2004.0], arrivals.times)
+        self.assertEqual([1000, 4, 1], sink.reads)

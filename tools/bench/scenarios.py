@@ -240,14 +240,6 @@ def list_scaling(stack, s, run, log):
 
 # 2. end to end
 
-def _sink_latencies(sink, sent, path_prefix):
-    first = {}
-    for u, path, when in sink.snapshot():
-        if u in sent and path.startswith(path_prefix) and u not in first:
-            first[u] = when
-    return [first[u] - sent[u] for u in first]
-
-
 def _poster(sent):
     def on_response(t0, payload):
         try:
@@ -283,12 +275,9 @@ def end_to_end(stack, s, run, sink):
         load = loadgen.open_loop(
             notifier.port, notification_request(project, headers), rate,
             s.e2e_duration, threads=32, on_response=_poster(sent))
-        deadline = time.monotonic() + s.drain_timeout
-        while time.monotonic() < deadline:
-            if len(_sink_latencies(sink, sent, path)) >= len(sent):
-                break
-            time.sleep(0.2)
-        lat = _sink_latencies(sink, sent, path)
+        arrivals = Arrivals(sink, path, sent)
+        arrivals.wait(len(sent), s.drain_timeout, interval=0.2)
+        lat = [w - sent[u] for (u, _), w in arrivals.first.items()]
         out['rate_%d' % rate] = {
             'load': load, 'sent': len(sent), 'arrived': len(lat),
             'post_to_sink': loadgen.summary_ms(lat)}
@@ -332,34 +321,36 @@ def _fanout_project(stack, notifier, sink, name, dests, count, s):
 
 class Arrivals:
     """The arrivals at the sink of these notifications (``sent``, posted
-    before the first poll) on paths under ``prefix``, read as they come:
-    each poll reads only what arrived since the last one. (Copying and
-    filtering every arrival of the run on each poll cost the benchmark's
-    process 8 ms at 100,000 arrivals, 20 times a second, on the cores the
-    engines were being timed on.)"""
+    before the poll that reads them) on paths under ``prefix``, read as
+    they come: each poll reads only what arrived since the last one.
+    (Copying and filtering every arrival of the run on each poll cost the
+    benchmark's process 8 ms at 100,000 arrivals, 20 times a second, on
+    the cores the engines were being timed on.) A delivery sent twice
+    (a retry) counts once, at its first arrival."""
 
     def __init__(self, sink, prefix, sent):
         self._sink = sink
         self._prefix = prefix
         self._sent = sent
         self._read = 0
-        self.times = []
+        self.first = {}  # (uuid, path) -> when it first arrived
 
     def poll(self):
         """Read what arrived since the last poll; the number so far."""
         new = self._sink.since(self._read)
         self._read += len(new)
-        self.times.extend(w for u, p, w in new
-                          if p.startswith(self._prefix) and u in self._sent)
-        return len(self.times)
+        for u, p, w in new:
+            if p.startswith(self._prefix) and u in self._sent:
+                self.first.setdefault((u, p), w)
+        return len(self.first)
 
-
-def _wait_arrivals(sink, prefix, sent, expected, timeout):
-    arrivals = Arrivals(sink, prefix, sent)
-    deadline = time.monotonic() + timeout
-    while arrivals.poll() < expected and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return sorted(arrivals.times)
+    def wait(self, expected, timeout, interval=0.05):
+        """Poll until ``expected`` have arrived or ``timeout`` seconds have
+        passed; the arrival times, in order."""
+        deadline = time.monotonic() + timeout
+        while self.poll() < expected and time.monotonic() < deadline:
+            time.sleep(interval)
+        return sorted(self.first.values())
 
 
 def timed_rate(arrivals, timed_from):
@@ -411,8 +402,8 @@ def fan_out(stack, s, run, sink):
         if warm:
             stack.cast(new_notification_ids(stack, project + 'w'),
                        FANOUT_CAST_SIZE)
-            _wait_arrivals(sink, warm[0], warm[1], len(warm[1]) * dests,
-                           s.drain_timeout)
+            Arrivals(sink, *warm).wait(len(warm[1]) * dests,
+                                       s.drain_timeout)
         meter = harness.CpuMeter(dict(
             harness.server_pids(), sink=[sink.pid],
             engines=[p for e in running for p in harness.pids_of(e)]))
@@ -421,8 +412,8 @@ def fan_out(stack, s, run, sink):
             stack.cast(new_notification_ids(stack, project),
                        FANOUT_CAST_SIZE)
         expected = len(sent) * dests
-        arrived = _wait_arrivals(sink, prefix, sent, expected,
-                                 s.drain_timeout)
+        arrived = Arrivals(sink, prefix, sent).wait(expected,
+                                                    s.drain_timeout)
         # From the cast (the backlog: from the engines' start, which begin
         # at once) to the last arrival, give or take a poll. The engines'
         # periodic task may have taken a few during the warm-up (those
@@ -469,16 +460,13 @@ def memory(stack, s, run, sink):
     headers = harness.headers_for(project)
     make = notification_request(project, headers)
     sent = {}
+    arrivals = Arrivals(sink, prefix, sent)
 
     def load(first, count):
         done = loadgen.closed_loop(
             notifier.port, lambda i: make(first + i), 8, s.memory_timeout,
             count, on_response=_poster(sent))
-        deadline = time.monotonic() + s.drain_timeout
-        while time.monotonic() < deadline and sum(
-                1 for u, p, w in sink.snapshot()
-                if p.startswith(prefix)) < len(sent):
-            time.sleep(0.5)
+        arrivals.wait(len(sent), s.drain_timeout, interval=0.5)
         return done['requests']
 
     load(0, s.memory_warmup)
@@ -491,8 +479,7 @@ def memory(stack, s, run, sink):
     after = steps[-1]
     settle(stack, project)
     return {'notifications': total, 'warmup': s.memory_warmup,
-            'delivered': sum(1 for u, p, w in sink.snapshot()
-                             if p.startswith(prefix) and u in sent),
+            'delivered': arrivals.poll(),
             'before_kib': before, 'after_kib': after, 'steps': steps,
             'step_notifications': per_step,
             'api_worker_growth_kib': _growth(before['api'], after['api']),

@@ -171,6 +171,8 @@ class TestArrivals(testtools.TestCase):
         sink.record('b', '/fan/pq/0', 2003.0)  # another project's path
         self.assertEqual(2, arrivals.poll())
         sink.record('b', '/fan/p/0', 2004.0)
-        self.assertEqual(3, arrivals.poll())
-        self.assertEqual([2000.0, 2001.0, 2004.0], arrivals.times)
-        self.assertEqual([1000, 4, 1], sink.reads)
+        sink.record('a', '/fan/p/0', 2005.0)  # sent again: counted once
+        self.assertEqual([2000.0, 2001.0, 2004.0], arrivals.wait(3, 0))
+        self.assertEqual({('a', '/fan/p/0'): 2000.0}, {
+            k: w for k, w in arrivals.first.items() if k == ('a', '/fan/p/0')})
+        self.assertEqual([1000, 4, 2], sink.reads)

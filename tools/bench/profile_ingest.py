@@ -8,7 +8,9 @@ time, under pyinstrument. Prints the CPU time per request and the profile
 (``--html`` to write it as a page). With ``--auth keystone`` the requests
 carry a real Keystone token and it also prints the HTTP requests the
 process made to Keystone while measuring (with the token cached by
-keystonemiddleware: none). Bench-only: not part of the tests.
+keystonemiddleware: none). ``--split`` leaves the cast, the database and
+the validation out in turn instead, and prints what each costs.
+Bench-only: not part of the tests.
 """
 
 import argparse
@@ -38,6 +40,60 @@ def count_outgoing_requests():
     requests.adapters.HTTPAdapter.send = counting_send
 
 
+def split(one, requests, rounds=3):
+    """Print the CPU per create of the whole request, then with the cast,
+    the database and the validation left out one after another (each
+    replaced by nothing, or by a row built in memory), ``rounds`` times
+    in turn: the differences are what each part costs."""
+    import itertools
+    from notifier.api import caster
+    from notifier.api.handlers import notifications as handler
+    from notifier.db import models
+
+    ids = itertools.count(10 ** 9)
+
+    def stored(ctx, values, **kwargs):
+        return models.Notification(
+            id=next(ids), notification_uuid=str(next(ids)), status='new',
+            created_at=values['generated_time'],
+            updated_at=values['generated_time'],
+            source_host_uuid='bench-host', **values)
+
+    parts = [('the whole create', None),
+             ('without the cast', (caster.Caster, 'put',
+                                   lambda self, nid: True)),
+             ('... and the database', (handler.db,
+                                       'notification_create_on_host',
+                                       stored)),
+             ('... and the validation', (handler.validation, 'validate',
+                                         lambda *a, **kw: None))]
+    n = itertools.count(100)
+    results = {}
+    for _ in range(rounds):
+        saved = []
+        try:
+            for label, patch in parts:
+                if patch:
+                    owner, name, value = patch
+                    saved.append((owner, name, getattr(owner, name)))
+                    setattr(owner, name, value)
+                for _ in range(50):
+                    one(next(n))
+                c0 = time.process_time()
+                for _ in range(requests):
+                    one(next(n))
+                results.setdefault(label, []).append(
+                    (time.process_time() - c0) * 1000 / requests)
+        finally:
+            for owner, name, value in reversed(saved):
+                setattr(owner, name, value)
+    import statistics
+    for label, _ in parts:
+        print('%-24s %.3f ms CPU per create (median of %d rounds: %s)' % (
+            label, statistics.median(results[label]), rounds,
+            ', '.join('%.3f' % v for v in results[label])))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     harness.add_database_arguments(p)
@@ -51,6 +107,11 @@ def main(argv=None):
                    help='only time the requests')
     p.add_argument('--cprofile', action='store_true',
                    help='cProfile (CPU, by function) instead of pyinstrument')
+    p.add_argument('--split', action='store_true',
+                   help='no profiler: the CPU per create with its parts '
+                        'left out one after another (the cast, then the '
+                        'database, then the validation), in alternating '
+                        'rounds, to see what each part costs')
     args = p.parse_args(argv)
     stack = harness.Stack(args.backend, log=print, auth=args.auth,
                           mysql_driver=args.mysql_driver).start()
@@ -74,6 +135,9 @@ def main(argv=None):
 
         for i in range(50):  # warm-up
             one(i)
+        if args.split:
+            split(one, args.requests)
+            return
         profiler = cprof = None
         if args.cprofile:
             import cProfile

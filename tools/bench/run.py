@@ -291,6 +291,15 @@ def table(doc):
                 fmt(r.get('busiest_engine_share')), fmt(cpu.get('engines')),
                 fmt(round(sum(other), 3) if other else None),
                 fmt(r.get('machine_busy'))))
+        scaled = []
+        for key, r in m['fanout'].items():
+            if key.startswith('scaling_'):
+                _, engines, _, _, dests = key.split('_')
+                scaled.append('%s engines with %s destination(s) %sx' % (
+                    engines, dests, fmt(r)))
+        if scaled:
+            lines.append('scaling, the median of the runs\' ratios to one '
+                         'engine: ' + '; '.join(scaled))
         lines.append('deliv/s: timed from the cast, after a warm-up of '
                      'the engines (none for the backlog); eng ms / other '
                      'ms: CPU per delivery of the engines / of the '

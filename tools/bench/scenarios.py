@@ -436,7 +436,25 @@ def fan_out(stack, s, run, sink):
         if warm:
             settle(stack, project + 'w')
     stack.stop_engines()
+    out.update(scaling(out, s.fanout_engines, s.fanout_destinations))
     return out
+
+
+def scaling(cases, engines, destinations):
+    """How many times one engine's deliveries/s the most engines deliver,
+    for each number of destinations, in this run: the median of the runs'
+    ratios is steadier than the ratio of the medians."""
+    most, one = max(engines), min(engines)
+    found = {}
+    for dests in destinations:
+        many = (cases.get('engines_%d_dests_%d' % (most, dests)) or
+                {}).get('deliveries_per_s')
+        single = (cases.get('engines_%d_dests_%d' % (one, dests)) or
+                  {}).get('deliveries_per_s')
+        if most > one and many and single:
+            found['scaling_%d_engines_dests_%d' % (most, dests)] = round(
+                many / single, 3)
+    return found
 
 
 # 5. memory

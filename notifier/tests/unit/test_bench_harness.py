@@ -175,3 +175,32 @@ class TestArrivals(testtools.TestCase):
         self.assertEqual([2000.0, 2001.0, 2004.0], arrivals.wait(3, 0))
         self.assertEqual(2000.0, arrivals.first[('a', '/fan/p/0')])
         self.assertEqual([1000, 4, 2], sink.reads)
+
+
+class TestFanOutScaling(testtools.TestCase):
+
+    def test_scaling_is_each_runs_ratio_of_the_most_engines_to_one(self):
+        import run
+        import scenarios
+
+        def case(rate):
+            return {'expected': 6000, 'delivered': 6000,
+                    'deliveries_per_s': rate, 'per_engine': rate}
+        runs = [{'engines_1_dests_1': case(r1), 'engines_2_dests_1': case(r2),
+                 'engines_1_dests_10': case(1000.0)}
+                for r1, r2 in [(800.0, 1200.0), (700.0, 1260.0),
+                               (900.0, 1440.0)]]
+        for cases in runs:  # no two-engine case with 10: no ratio
+            cases.update(scenarios.scaling(cases, (1, 2), (1, 10)))
+        self.assertEqual([1.5, 1.8, 1.6],
+                         [r['scaling_2_engines_dests_1'] for r in runs])
+        self.assertNotIn('scaling_2_engines_dests_10', runs[0])
+        median = run.median_of(runs)
+        # 1.6, the median of the ratios; the ratio of the medians would be
+        # 1,260 / 800 = 1.575.
+        self.assertEqual(1.6, median['scaling_2_engines_dests_1'])
+        text = run.table({'backend': 'mysql', 'auth': 'noauth2', 'runs': 3,
+                          'quick': False, 'workers': 2, 'threads': 8,
+                          'median': {'fanout': median}})
+        self.assertIn("scaling, the median of the runs' ratios to one "
+                      "engine: 2 engines with 1 destination(s) 1.6x", text)

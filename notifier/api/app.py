@@ -18,8 +18,10 @@ def app_factory(global_conf, **local_conf):
     # a time (see notifier.api.caster); the batch carries no context.
     return router.Router(
         engine_api=engine_api,
-        caster=caster.Caster(functools.partial(
-            engine_api.process_notifications, None)),
+        caster=caster.Caster(
+            functools.partial(engine_api.process_notifications, None),
+            interval=cfg.CONF.api.cast_interval,
+            batch_size=cfg.CONF.engine.batch_size),
         drivers=drivers_base.DriverManager(cfg.CONF))
 
 

@@ -5,7 +5,10 @@ here. One thread per API process takes everything queued at that moment
 and casts it together (RPC API 1.2 ``process_notifications``): no request
 waits for the broker's publisher confirm, and the creates that arrive
 while a cast is under way share the next one, and its CPU (the AMQP
-client's, about 0.5 ms per message, most of a cast's cost).
+client's, about 0.5 ms per message, most of a cast's cost). Casts are
+at least ``[api] cast_interval`` apart, so that under load more creates
+share each one; an id that arrives after a quiet interval is cast at
+once, and a full batch does not wait.
 
 Nothing is lost when a cast is: the row is the source of truth, and the
 engines' periodic task picks up any notification still ``new`` after
@@ -51,10 +54,14 @@ class Caster:
     """
 
     def __init__(self, cast, max_queued=MAX_QUEUED,
-                 idle_timeout=IDLE_TIMEOUT):
+                 idle_timeout=IDLE_TIMEOUT, interval=0.0, batch_size=None):
         self._cast = cast
         self._max_queued = max_queued
         self._idle_timeout = idle_timeout
+        # Casts start at least ``interval`` seconds apart, unless
+        # ``batch_size`` ids (a full cast) are waiting.
+        self._interval = interval
+        self._batch_size = batch_size or max_queued
         self._reset()
         _CASTERS.add(self)
 
@@ -67,6 +74,7 @@ class Caster:
         self._dropped = 0
         self._thread = None
         self._pid = os.getpid()
+        self._last_cast = None  # when the last cast started (monotonic)
 
     def put(self, notification_id):
         """Queue an id for the next cast and return at once; False if the
@@ -110,6 +118,19 @@ class Caster:
             return
         self._thread = thread
 
+    def _pace(self, me):
+        """Wait, with the lock held by the caller, until ``interval``
+        seconds have passed since the last cast started or a full batch
+        is queued; the ids put meanwhile join this cast."""
+        if not self._interval or self._last_cast is None:
+            return
+        due = self._last_cast + self._interval
+        while len(self._queued) < self._batch_size and self._thread is me:
+            remaining = due - time.monotonic()
+            if remaining <= 0:
+                return
+            self._work.wait(remaining)
+
     def flush(self, timeout):
         """Wait until what was queued is cast (or failed); False if that
         took longer than ``timeout`` seconds."""
@@ -135,7 +156,11 @@ class Caster:
                     self._work.wait(remaining)
                 if self._thread is not me:  # replaced by put(), see there
                     return
+                self._pace(me)
+                if self._thread is not me:
+                    return
                 batch, self._queued = self._queued, []
+                self._last_cast = time.monotonic()
                 dropped, self._dropped = self._dropped, 0
                 self._sending = True
             if dropped:

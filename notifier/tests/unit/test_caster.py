@@ -24,6 +24,7 @@ class Recorder:
 
     def __init__(self, fail=False):
         self.batches = []
+        self.times = []  # when each call began (monotonic)
         self.fail = fail
         self.entered = threading.Event()
         self._go = threading.Event()
@@ -38,6 +39,7 @@ class Recorder:
         self._go.set()
 
     def __call__(self, ids):
+        self.times.append(time.monotonic())
         self.entered.set()
         self._go.wait(WAIT)
         with self._changed:
@@ -87,6 +89,44 @@ class TestCaster(base.TestCase):
         self.cast.release()
         self.assertEqual([[1], [2, 3, 4, 5, 6]], self.cast.wait_for(2))
         self.assertTrue(c.flush(WAIT))
+
+    def test_casts_are_an_interval_apart_and_share_what_came_meanwhile(self):
+        c = self.caster(interval=0.5)
+        c.put(1)
+        self.assertEqual([[1]], self.cast.wait_for(1))
+        for i in range(2, 5):  # within the interval: they wait for it
+            c.put(i)
+        self.assertEqual([[1], [2, 3, 4]], self.cast.wait_for(2))
+        self.assertGreater(self.cast.times[1] - self.cast.times[0], 0.4)
+        self.assertTrue(c.flush(WAIT))
+
+    def test_an_id_after_a_quiet_interval_is_cast_at_once(self):
+        c = self.caster(interval=1.0)
+        c.put(1)
+        self.cast.wait_for(1)
+        time.sleep(1.2)
+        put_at = time.monotonic()
+        c.put(2)
+        self.assertEqual([[1], [2]], self.cast.wait_for(2))
+        self.assertLess(self.cast.times[1] - put_at, 0.5)
+
+    def test_a_full_batch_does_not_wait_for_the_interval(self):
+        c = self.caster(interval=WAIT * 2, batch_size=3)
+        c.put(1)
+        self.cast.wait_for(1)
+        start = time.monotonic()
+        for i in range(2, 5):
+            c.put(i)
+        self.assertEqual([[1], [2, 3, 4]], self.cast.wait_for(2))
+        self.assertLess(time.monotonic() - start, WAIT)
+
+    def test_flush_waits_out_the_interval_for_what_is_queued(self):
+        c = self.caster(interval=0.3)
+        c.put(1)
+        self.cast.wait_for(1)
+        c.put(2)
+        self.assertTrue(c.flush(WAIT))
+        self.assertEqual([[1], [2]], self.cast.batches)
 
     def test_a_full_queue_drops_ids_with_one_warning_and_a_count(self):
         c = self.caster(max_queued=3)

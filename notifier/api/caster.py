@@ -75,6 +75,7 @@ class Caster:
         self._thread = None
         self._pid = os.getpid()
         self._last_cast = None  # when the last cast started (monotonic)
+        self._pacing = False  # the thread waits out the interval
 
     def put(self, notification_id):
         """Queue an id for the next cast and return at once; False if the
@@ -93,7 +94,10 @@ class Caster:
                 self._queued.append(notification_id)
                 if self._thread is None:
                     self._start()
-                else:
+                elif not self._pacing or \
+                        len(self._queued) >= self._batch_size:
+                    # While the thread waits out the interval, only a full
+                    # batch needs it sooner: no wake-up per id.
                     self._work.notify()
                 return True
         if first:
@@ -125,11 +129,16 @@ class Caster:
         if not self._interval or self._last_cast is None:
             return
         due = self._last_cast + self._interval
-        while len(self._queued) < self._batch_size and self._thread is me:
-            remaining = due - time.monotonic()
-            if remaining <= 0:
-                return
-            self._work.wait(remaining)
+        self._pacing = True
+        try:
+            while len(self._queued) < self._batch_size and \
+                    self._thread is me:
+                remaining = due - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._work.wait(remaining)
+        finally:
+            self._pacing = False
 
     def flush(self, timeout):
         """Wait until what was queued is cast (or failed); False if that

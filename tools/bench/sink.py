@@ -82,10 +82,6 @@ class Sink:
         with self._lock:
             self.arrivals.append((uuid, path, when))
 
-    def count(self):
-        with self._lock:
-            return len(self.arrivals)
-
     def since(self, first):
         """The arrivals from the ``first``-th on: a poll that reads only
         what is new costs the same whatever came before."""
@@ -94,10 +90,6 @@ class Sink:
 
     def snapshot(self):
         return self.since(0)
-
-    def reset(self):
-        with self._lock:
-            self.arrivals = []
 
     def close(self):
         self._loop.call_soon_threadsafe(self.server.close)
@@ -135,12 +127,6 @@ class ProcessSink:
                 self._conn = None
                 if attempt == 2:
                     raise
-
-    def snapshot(self):
-        return self.since(0)
-
-    def count(self):
-        return len(self.snapshot())
 
     def close(self):
         self._proc.terminate()

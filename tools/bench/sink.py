@@ -88,9 +88,6 @@ class Sink:
         with self._lock:
             return self.arrivals[first:]
 
-    def snapshot(self):
-        return self.since(0)
-
     def close(self):
         self._loop.call_soon_threadsafe(self.server.close)
         self._loop.call_soon_threadsafe(self._loop.stop)

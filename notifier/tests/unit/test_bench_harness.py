@@ -204,3 +204,20 @@ class TestFanOutScaling(testtools.TestCase):
                           'median': {'fanout': median}})
         self.assertIn("scaling, the median of the runs' ratios to one "
                       "engine: 2 engines with 1 destination(s) 1.6x", text)
+
+
+class TestProfileFanOut(testtools.TestCase):
+    """tools/bench/profile_fanout.py runs to its figures: it reads the sink
+    of its own process (ProcessSink), which the suite's scenarios do not
+    use the same way."""
+
+    def test_a_small_run_on_sqlite_counts_every_delivery(self):
+        script = os.path.join(HERE, '..', '..', '..', 'tools', 'bench',
+                              'profile_fanout.py')
+        out = subprocess.run(
+            [sys.executable, script, '--backend', 'sqlite', '--no-profile',
+             '--notifications', '10', '--destinations', '2'],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(0, out.returncode, out.stderr[-3000:])
+        # 10 notifications timed and 20 of the warm-up, 2 destinations each
+        self.assertIn('20 deliveries (60 arrived incl. warm-up)', out.stdout)

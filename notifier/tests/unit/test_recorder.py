@@ -1,0 +1,125 @@
+"""The group commit of delivery attempts (notifier.engine.recorder), with
+the database replaced by a commit that the test controls."""
+
+import threading
+import time
+
+import testtools
+
+from notifier.engine import recorder
+
+
+class Recorder(recorder.AttemptRecorder):
+    """Commits by noting the batch; the first commit can be held until
+    the test lets it go, and a commit can fail as a whole."""
+
+    def __init__(self):
+        super().__init__(on_released=self.reported_append)
+        self.batches = []
+        self.reported = []
+        self.hold = threading.Event()
+        self.hold.set()
+        self.committing = threading.Event()
+        self.explode = set()  # attempts whose batch raises
+
+    def reported_append(self, notes):
+        self.reported.append(notes)
+
+    def _commit(self, context, batch):
+        names = [item.kwargs['name'] for item in batch]
+        self.batches.append(names)
+        self.committing.set()
+        self.hold.wait(10)
+        if self.explode & set(names):
+            raise ValueError('boom')
+        for item in batch:
+            release = item.kwargs.get('release')
+            item.committed({release[0]} if release else set())
+
+    def waiting(self):
+        with self._cond:
+            return len(self._pending)
+
+
+class TestAttemptRecorder(testtools.TestCase):
+
+    def start(self, rec, name, results, release=False):
+        def record():
+            try:
+                results[name] = rec.record(
+                    None, note=name, name=name,
+                    release=(name, 'engine-a', 'finished', None)
+                    if release else None)
+            except Exception as e:
+                results[name] = e
+        thread = threading.Thread(target=record)
+        thread.start()
+        self.addCleanup(thread.join, 10)
+        return thread
+
+    def until(self, predicate):
+        deadline = time.monotonic() + 10
+        while not predicate():
+            self.assertLess(time.monotonic(), deadline, 'timed out')
+            time.sleep(0.001)
+
+    def test_attempts_made_during_a_commit_are_committed_together(self):
+        rec, results = Recorder(), {}
+        rec.hold.clear()
+        first = self.start(rec, 'a', results)
+        self.until(rec.committing.is_set)
+        others = [self.start(rec, name, results, release=True)
+                  for name in 'bcde']
+        self.until(lambda: rec.waiting() == 4)
+        rec.hold.set()
+        for thread in [first] + others:
+            thread.join(10)
+
+        self.assertEqual([['a'], ['b', 'c', 'd', 'e']], rec.batches)
+        self.assertEqual({'a': False, 'b': True, 'c': True, 'd': True,
+                          'e': True}, results)
+        # One report for the second commit's releases, by its committer.
+        self.assertEqual([[(n, 'finished') for n in 'bcde']], rec.reported)
+
+    def test_a_lone_attempt_commits_at_once(self):
+        rec = Recorder()
+        self.assertTrue(rec.record(
+            None, name='a', release=('a', 'engine-a', 'finished', None)))
+        self.assertFalse(rec.record(None, name='b'))
+        self.assertEqual([['a'], ['b']], rec.batches)
+
+    def test_a_batch_that_fails_hands_the_next_one_over(self):
+        """The attempts of a batch that could not be committed all fail,
+        and those that waited behind it are committed by one of theirs
+        rather than left waiting."""
+        rec, results = Recorder(), {}
+        rec.hold.clear()
+        rec.explode = {'a'}
+        first = self.start(rec, 'a', results)
+        self.until(rec.committing.is_set)
+        behind = [self.start(rec, name, results) for name in 'bc']
+        self.until(lambda: rec.waiting() == 2)
+        rec.hold.set()
+        for thread in [first] + behind:
+            thread.join(10)
+            self.assertFalse(thread.is_alive())
+
+        self.assertEqual([['a'], ['b', 'c']], rec.batches)
+        self.assertIsInstance(results['a'], ValueError)
+        self.assertEqual({'b': False, 'c': False},
+                         {k: results[k] for k in 'bc'})
+        # Nothing waits, and the next attempt commits on its own.
+        self.assertFalse(rec.record(None, name='d'))
+        self.assertEqual(['d'], rec.batches[-1])
+
+    def test_every_attempt_of_many_threads_is_committed_once(self):
+        rec, results = Recorder(), {}
+        names = ['t%d' % i for i in range(64)]
+        threads = [self.start(rec, name, results, release=True)
+                   for name in names]
+        for thread in threads:
+            thread.join(10)
+
+        committed = [n for batch in rec.batches for n in batch]
+        self.assertEqual(sorted(names), sorted(committed))
+        self.assertEqual(dict.fromkeys(names, True), results)

@@ -14,16 +14,13 @@ class Recorder(recorder.AttemptRecorder):
     the test lets it go, and a commit can fail as a whole."""
 
     def __init__(self):
-        super().__init__(on_released=self.reported_append)
-        self.batches = []
         self.reported = []
+        super().__init__(on_released=self.reported.append)
+        self.batches = []
         self.hold = threading.Event()
         self.hold.set()
         self.committing = threading.Event()
         self.explode = set()  # attempts whose batch raises
-
-    def reported_append(self, notes):
-        self.reported.append(notes)
 
     def _commit(self, context, batch):
         names = [item.kwargs['name'] for item in batch]

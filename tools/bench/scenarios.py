@@ -354,10 +354,10 @@ class Arrivals:
 
 
 def timed_rate(arrivals, timed_from):
-    """The arrivals at or after ``timed_from``, the seconds from the first
-    of them to the last, and the rate over that span (None for fewer than
-    two)."""
-    got = sorted(w for w in arrivals if w >= timed_from)
+    """Of ``arrivals`` (in order, as :meth:`Arrivals.wait` returns them):
+    those at or after ``timed_from``, the seconds from the first of them
+    to the last, and the rate over that span (None for fewer than two)."""
+    got = [w for w in arrivals if w >= timed_from]
     span = (got[-1] - got[0]) if len(got) > 1 else None
     return got, span, ((len(got) - 1) / span if span else None)
 

@@ -32,6 +32,20 @@ def list_opts():
     return sorted(groups.items())
 
 
+def list_messaging_opts():
+    """oslo.messaging's options, with Notifier's default of
+    ``executor_thread_pool_size``: what the sample configuration lists in
+    their place (the ``notifier.messaging`` namespace).
+
+    oslo.messaging's ``list_opts`` returns copies of its options, so the
+    default that :func:`set_defaults` gives them at run time does not
+    reach the sample; these copies get it too."""
+    listed = messaging_opts.list_opts()
+    for _group, group_opts in listed:
+        cfg.set_defaults(group_opts, executor_thread_pool_size=RPC_THREADS)
+    return listed
+
+
 def set_defaults(conf=None):
     """Notifier's defaults for the options of the libraries it uses."""
     conf = conf if conf is not None else cfg.CONF

@@ -1,6 +1,7 @@
 """The benchmark harness's process accounting (tools/bench/harness.py)."""
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -221,3 +222,22 @@ class TestProfileFanOut(testtools.TestCase):
         self.assertEqual(0, out.returncode, out.stderr[-3000:])
         # 10 notifications timed and 20 of the warm-up, 2 destinations each
         self.assertIn('20 deliveries (60 arrived incl. warm-up)', out.stdout)
+
+
+class TestProfileIngest(testtools.TestCase):
+    """tools/bench/profile_ingest.py --split runs to its figures, with
+    each part left out in turn and put back for the next round."""
+
+    def test_split_on_sqlite_prints_what_each_part_costs(self):
+        script = os.path.join(HERE, '..', '..', '..', 'tools', 'bench',
+                              'profile_ingest.py')
+        out = subprocess.run(
+            [sys.executable, script, '--backend', 'sqlite', '--split',
+             '--requests', '20'],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(0, out.returncode, out.stderr[-3000:])
+        for label in ('the whole create', 'without the cast',
+                      '... and the database', '... and the validation'):
+            self.assertRegex(
+                out.stdout, r'(?m)^%s +\d+\.\d{3} ms CPU per create '
+                r'\(median of 3 rounds: ' % re.escape(label))

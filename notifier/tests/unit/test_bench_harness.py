@@ -225,8 +225,8 @@ class TestProfileFanOut(testtools.TestCase):
 
 
 class TestProfileIngest(testtools.TestCase):
-    """tools/bench/profile_ingest.py --split runs to its figures, with
-    each part left out in turn and put back for the next round."""
+    """tools/bench/profile_ingest.py --split runs to its figures: the CPU
+    per create of each part's round, which no other test runs."""
 
     def test_split_on_sqlite_prints_what_each_part_costs(self):
         script = os.path.join(HERE, '..', '..', '..', 'tools', 'bench',

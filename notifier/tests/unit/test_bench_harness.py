@@ -10,7 +10,8 @@ import time
 import testtools
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', '..', '..', 'tools', 'bench'))
+BENCH = os.path.join(HERE, '..', '..', '..', 'tools', 'bench')
+sys.path.insert(0, BENCH)
 import harness  # noqa: E402
 
 # A parent that forks its child from a thread other than its main one, as
@@ -213,8 +214,7 @@ class TestProfileFanOut(testtools.TestCase):
     use the same way."""
 
     def test_a_small_run_on_sqlite_counts_every_delivery(self):
-        script = os.path.join(HERE, '..', '..', '..', 'tools', 'bench',
-                              'profile_fanout.py')
+        script = os.path.join(BENCH, 'profile_fanout.py')
         out = subprocess.run(
             [sys.executable, script, '--backend', 'sqlite', '--no-profile',
              '--notifications', '10', '--destinations', '2'],
@@ -229,8 +229,7 @@ class TestProfileIngest(testtools.TestCase):
     per create of each part's round, which no other test runs."""
 
     def test_split_on_sqlite_prints_what_each_part_costs(self):
-        script = os.path.join(HERE, '..', '..', '..', 'tools', 'bench',
-                              'profile_ingest.py')
+        script = os.path.join(BENCH, 'profile_ingest.py')
         out = subprocess.run(
             [sys.executable, script, '--backend', 'sqlite', '--split',
              '--requests', '20'],

@@ -98,6 +98,7 @@ class Stack:
         self._fixtures = []
         self.notifier = None
         self.trivial = None
+        self.bare = None
 
     # set-up / tear-down
 
@@ -180,7 +181,9 @@ class Stack:
         return process
 
     def start_apis(self):
-        """Notifier's API and the trivial app, same gunicorn settings."""
+        """Notifier's API, the trivial app and the bare create
+        (``bare_create_app``), same gunicorn settings; the bare one is
+        ``self.bare``."""
         if self.notifier is None:
             own = os.path.join(self.deployment.path, 'api-own.conf')
             with open(own, 'w') as f:
@@ -191,6 +194,9 @@ class Stack:
                     self.deployment.conf_file, own)})
             self.trivial = self._gunicorn('gunicorn-trivial',
                                           'trivial_app:application')
+            self.bare = self._gunicorn(
+                'gunicorn-bare', 'bare_create_app:application',
+                {'NOTIFIER_BENCH_DATABASE': self.database_url})
             if self.auth == 'keystone':
                 self.warm_token_cache()
         return self.notifier, self.trivial

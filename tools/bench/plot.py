@@ -46,10 +46,14 @@ def _by_number(m, prefix):
 
 def _ingest(ax, m):
     keys = _by_number(m, 'c')
-    _bars(ax, ['c=%s' % k[1:] for k in keys], {
-        'notifier': [m[k]['notifier']['throughput_rps'] for k in keys],
-        'trivial app': [m[k]['trivial']['throughput_rps'] for k in keys]},
-        'requests/s', '1. ingest POST /v1/notifications')
+    series = {'notifier': [m[k]['notifier']['throughput_rps']
+                           for k in keys]}
+    if all('bare' in m[k] for k in keys):
+        series['bare create'] = [m[k]['bare']['throughput_rps']
+                                 for k in keys]
+    series['trivial app'] = [m[k]['trivial']['throughput_rps'] for k in keys]
+    _bars(ax, ['c=%s' % k[1:] for k in keys], series,
+          'requests/s', '1. ingest POST /v1/notifications')
     ax.set_yscale('log')
 
 

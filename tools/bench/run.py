@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Notifier's benchmark suite (``tox -e bench -- --help``).
 
-Starts what it measures (database, Notifier's API and a trivial WSGI app
-under the same gunicorn, engines, a webhook sink on loopback), runs the
+Starts what it measures (database, Notifier's API, a trivial WSGI app and
+a bare create that only commits the row, under the same gunicorn, engines,
+a webhook sink on loopback), runs the
 scenarios ``--runs`` times, and reports the medians: one JSON document
 (``--output``), a table on stdout and a PNG plot (``--plot``, needs
 matplotlib: tools/bench/requirements.txt). Targets are reported, never
@@ -189,8 +190,8 @@ def run(args):
     sink = sink_mod.ProcessSink()
     try:
         stack.start()
-        log('starting gunicorn (notifier + trivial, %d workers x %d '
-            'threads)' % (args.workers, args.threads))
+        log('starting gunicorn (notifier, trivial, bare create: %d '
+            'workers x %d threads)' % (args.workers, args.threads))
         stack.start_apis()
         run_all(args, s, stack, sink, doc, partial=args.partial)
     finally:
@@ -233,19 +234,36 @@ def table(doc):
                 fmt(n['p99_ms']), fmt(t['throughput_rps']),
                 fmt(t['p50_ms']), fmt(t['p99_ms']),
                 fmt(row['ratio_throughput'])))
-        lines.append('CPU ms per request (notifier / trivial), and the '
-                     'machine\'s busy share:')
-        for key, row in m['ingest'].items():
-            if not key.startswith('c'):
-                continue
-            n, t = row['notifier'], row['trivial']
-            if not isinstance(n.get('cpu_ms_per_request'), dict):
+        rows = [(key, row) for key, row in m['ingest'].items()
+                if key.startswith('c')]
+        # Documents from before the bare create was measured have none.
+        bare = all('bare' in row for _, row in rows)
+        if bare:
+            lines.append('bare create (one INSERT and COMMIT through the '
+                         'driver alone), and the ratios of throughput:')
+            lines.append('%-6s %12s %9s %9s %12s %12s' % (
+                'conc', 'bare rps', 'p50 ms', 'p99 ms', 'bare/trivial',
+                'notif/bare'))
+            for key, row in rows:
+                b = row['bare']
+                lines.append('%-6s %12s %9s %9s %12s %12s' % (
+                    key[1:], fmt(b['throughput_rps']), fmt(b['p50_ms']),
+                    fmt(b['p99_ms']), fmt(row.get('ratio_bare_to_trivial')),
+                    fmt(row.get('ratio_to_bare'))))
+        names = ['notifier', 'bare', 'trivial'] if bare else \
+            ['notifier', 'trivial']
+        lines.append('CPU ms per request (%s), and the machine\'s busy '
+                     'share:' % ' / '.join(names))
+        for key, row in rows:
+            sides = [row[name] for name in names]
+            if not isinstance(sides[0].get('cpu_ms_per_request'), dict):
                 continue  # a document from before the split was measured
-            lines.append('%-6s %s; busy %s / %s' % (key[1:], ', '.join(
-                '%s %s / %s' % (who, fmt(n['cpu_ms_per_request'].get(who)),
-                                fmt(t['cpu_ms_per_request'].get(who)))
+            lines.append('%-6s %s; busy %s' % (key[1:], ', '.join(
+                '%s %s' % (who, ' / '.join(
+                    fmt(side['cpu_ms_per_request'].get(who))
+                    for side in sides))
                 for who in ('api', 'database', 'broker', 'loadgen')),
-                fmt(n.get('machine_busy')), fmt(t.get('machine_busy'))))
+                ' / '.join(fmt(side.get('machine_busy')) for side in sides)))
     if 'list' in m:
         lines.append('\n4. list: GET /v1/notifications?limit=100, '
                      'sequential (trivial app p50 %s ms)' %

@@ -90,12 +90,21 @@ def settle(stack, project=None):
 
 # 1. ingest
 
+def _ratio(one, other):
+    """The ratio of two closed loops' throughputs (None without the
+    second)."""
+    if not other['throughput_rps']:
+        return None
+    return round(one['throughput_rps'] / other['throughput_rps'], 4)
+
+
 def ingest(stack, s, run):
     notifier, trivial = stack.start_apis()
     out = {}
     for conc in s.concurrency:
         row = {}
-        targets = [('trivial', trivial), ('notifier', notifier)]
+        targets = [('trivial', trivial), ('bare', stack.bare),
+                   ('notifier', notifier)]
         if run % 2:
             targets.reverse()
         for name, proc in targets:
@@ -112,10 +121,12 @@ def ingest(stack, s, run):
             cpu = meter.stop(row[name]['requests'])
             row[name]['cpu_ms_per_request'] = cpu['cpu_ms_per_unit']
             row[name]['machine_busy'] = cpu['machine_busy']
-        n, t = row['notifier'], row['trivial']
-        row['ratio_throughput'] = round(
-            n['throughput_rps'] / t['throughput_rps'], 4) \
-            if t['throughput_rps'] else None
+        n, t, b = row['notifier'], row['trivial'], row['bare']
+        row['ratio_throughput'] = _ratio(n, t)
+        # What a durable create allows (the bare one against the trivial
+        # app), and how much of it Notifier reaches.
+        row['ratio_bare_to_trivial'] = _ratio(b, t)
+        row['ratio_to_bare'] = _ratio(n, b)
         out['c%d' % conc] = row
     settle(stack, harness.PROJECT)
     return out

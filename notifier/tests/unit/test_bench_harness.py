@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 
+import fixtures
 import testtools
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -125,6 +126,92 @@ class TestIngestTable(testtools.TestCase):
         self.assertIn('8      api 4.75 / 0.61, database 0.93 / 0, '
                       'broker 0.2 / 0.2, loadgen 0.5 / 0.5; busy 0.9 / 0.9',
                       text)
+
+
+    def test_table_shows_the_bare_create_beside_the_others(self):
+        import run
+
+        def side(rps, api):
+            return {'throughput_rps': rps, 'p50_ms': 1.0, 'p99_ms': 2.0,
+                    'machine_busy': 0.9,
+                    'cpu_ms_per_request': {'api': api, 'database': 0.5,
+                                           'broker': 0.1, 'loadgen': 0.3}}
+        doc = {'backend': 'mysql', 'auth': 'noauth2', 'runs': 1,
+               'quick': True, 'workers': 2, 'threads': 8,
+               'median': {'ingest': {'c8': {
+                   'notifier': side(530, 2.0), 'bare': side(1895, 0.45),
+                   'trivial': side(3824, 0.26),
+                   'ratio_throughput': 0.137,
+                   'ratio_bare_to_trivial': 0.469,
+                   'ratio_to_bare': 0.28}}}}
+        text = run.table(doc)
+        self.assertRegex(text, r'(?m)^8 +1895 +1\.0 +2\.0 +0\.469 +0\.28$')
+        self.assertIn('CPU ms per request (notifier / bare / trivial)', text)
+        self.assertIn('8      api 2.0 / 0.45 / 0.26, database 0.5 / 0.5 / '
+                      '0.5', text)
+
+
+class TestBareCreateApp(testtools.TestCase):
+    """tools/bench/bare_create_app.py, the ingest scenario's second
+    baseline, stores a row in Notifier's own table with one commit."""
+
+    def setUp(self):
+        super().setUp()
+        import sqlalchemy as sa
+
+        from notifier.db import models
+        tmp = self.useFixture(fixtures.TempDir()).path
+        self.url = 'sqlite:///%s' % os.path.join(tmp, 'bench.sqlite')
+        engine = sa.create_engine(self.url)
+        models.Base.metadata.create_all(engine)
+        self.engine = engine
+        self.addCleanup(engine.dispose)
+        self.useFixture(fixtures.EnvironmentVariable(
+            'NOTIFIER_BENCH_DATABASE', self.url))
+        # The module connects to the database its environment names when
+        # it is imported, as a gunicorn worker imports it.
+        sys.modules.pop('bare_create_app', None)
+        self.addCleanup(sys.modules.pop, 'bare_create_app', None)
+        import bare_create_app
+        self.app = bare_create_app
+
+    def call(self, method, body=b''):
+        import io
+        got = {}
+
+        def start_response(status, headers):
+            got['status'], got['headers'] = status, dict(headers)
+        out = b''.join(self.app.application({
+            'REQUEST_METHOD': method, 'CONTENT_LENGTH': str(len(body)),
+            'wsgi.input': io.BytesIO(body)}, start_response))
+        return got['status'], got['headers'], out
+
+    def test_a_create_commits_one_finished_row(self):
+        import json
+
+        import sqlalchemy as sa
+        body = json.dumps({'notification': {
+            'type': 'PROCESS', 'hostname': 'host-1',
+            'generated_time': '2026-12-07T22:00:00',
+            'payload': {'event': 'STOPPED', 'process_name': 'p-1'}}})
+        status, headers, out = self.call('POST', body.encode())
+        self.assertEqual('202 Accepted', status)
+        self.assertEqual(str(len(out)), headers['Content-Length'])
+        answer = json.loads(out)['notification']
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                'SELECT id, notification_uuid, project_id, type, hostname, '
+                'status, payload FROM notifications')).all()
+        self.assertEqual([(answer['id'], answer['notification_uuid'],
+                           'bench-bare', 'PROCESS', 'host-1', 'finished')],
+                         [tuple(r[:6]) for r in rows])
+        self.assertEqual({'event': 'STOPPED', 'process_name': 'p-1'},
+                         json.loads(rows[0][6]))
+
+    def test_a_request_without_a_body_is_the_readiness_probe(self):
+        status, _, out = self.call('GET')
+        self.assertEqual('200 OK', status)
+        self.assertEqual(b'', out)
 
 
 class TestFanOutTiming(testtools.TestCase):

@@ -3,11 +3,11 @@
 
 Starts what it measures (database, Notifier's API, a trivial WSGI app and
 a bare create that only commits the row, under the same gunicorn, engines,
-a webhook sink on loopback), runs the
-scenarios ``--runs`` times, and reports the medians: one JSON document
-(``--output``), a table on stdout and a PNG plot (``--plot``, needs
-matplotlib: tools/bench/requirements.txt). Targets are reported, never
-asserted. Not part of the test suite.
+a webhook sink on loopback), runs the scenarios ``--runs`` times, and
+reports the medians: one JSON document (``--output``), a table on stdout
+and a PNG plot (``--plot``, needs matplotlib:
+tools/bench/requirements.txt). Targets are reported, never asserted. Not
+part of the test suite.
 """
 
 import argparse

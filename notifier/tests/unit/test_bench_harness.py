@@ -127,7 +127,6 @@ class TestIngestTable(testtools.TestCase):
                       'broker 0.2 / 0.2, loadgen 0.5 / 0.5; busy 0.9 / 0.9',
                       text)
 
-
     def test_table_shows_the_bare_create_beside_the_others(self):
         import run
 

@@ -1,5 +1,8 @@
-"""The benchmark harness's process accounting (tools/bench/harness.py)."""
+"""The benchmark tools (tools/bench): the harness's process accounting,
+the suite's table, the bare create and the profiling scripts."""
 
+import io
+import json
 import os
 import re
 import subprocess
@@ -8,7 +11,10 @@ import threading
 import time
 
 import fixtures
+import sqlalchemy as sa
 import testtools
+
+from notifier.db import models
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, '..', '..', '..', 'tools', 'bench')
@@ -156,9 +162,6 @@ class TestBareCreateApp(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        import sqlalchemy as sa
-
-        from notifier.db import models
         tmp = self.useFixture(fixtures.TempDir()).path
         self.url = 'sqlite:///%s' % os.path.join(tmp, 'bench.sqlite')
         engine = sa.create_engine(self.url)
@@ -175,7 +178,6 @@ class TestBareCreateApp(testtools.TestCase):
         self.app = bare_create_app
 
     def call(self, method, body=b''):
-        import io
         got = {}
 
         def start_response(status, headers):
@@ -186,9 +188,6 @@ class TestBareCreateApp(testtools.TestCase):
         return got['status'], got['headers'], out
 
     def test_a_create_commits_one_finished_row(self):
-        import json
-
-        import sqlalchemy as sa
         body = json.dumps({'notification': {
             'type': 'PROCESS', 'hostname': 'host-1',
             'generated_time': '2026-12-07T22:00:00',

@@ -16,6 +16,7 @@ from notifier.api import caster
 from notifier import conf as notifier_conf
 from notifier.conf import opts
 from notifier.db import api as db
+from notifier.engine import affinity
 from notifier.engine import manager
 from notifier import rpc
 
@@ -136,9 +137,13 @@ class Engine(service.Service):
         self._drivers = drivers
         self._periodic = periodic
         self._rpc_server = None
+        self._cpu_holder = None
 
     def start(self):
         super().start()
+        if self.conf.engine.pin_cpu and self._cpu_holder is None:
+            # Before the engine's threads start: they inherit it.
+            self._cpu_holder = affinity.pin()[1]
         self.manager = manager.EngineManager(self.conf, drivers=self._drivers)
         target = rpc.messaging.Target(topic=rpc.TOPIC, server=self.conf.host)
         self._rpc_server = rpc.get_server(self.conf, target, [self.manager])
@@ -158,6 +163,9 @@ class Engine(service.Service):
         if self.manager is not None:
             self.manager.stop()
             self.manager = None
+        if self._cpu_holder is not None:  # the CPU is free for another
+            self._cpu_holder.close()
+            self._cpu_holder = None
         super().stop(graceful)
 
 

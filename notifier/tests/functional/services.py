@@ -204,6 +204,30 @@ def _die_with_test_runner():
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def pids_of(process):
+    """The leader and its descendants (gunicorn workers, engine workers).
+    A child is listed under the thread that forked it: the engine's
+    worker under a thread of its master, not the main one."""
+    found = [process.pid]
+    frontier = [process.pid]
+    while frontier:
+        pid = frontier.pop()
+        kids = []
+        try:
+            tasks = os.listdir('/proc/%d/task' % pid)
+        except OSError:
+            tasks = []
+        for task in tasks:
+            try:
+                with open('/proc/%d/task/%s/children' % (pid, task)) as f:
+                    kids += [int(x) for x in f.read().split()]
+            except OSError:
+                pass
+        found.extend(kids)
+        frontier.extend(kids)
+    return found
+
+
 class Process:
     """A command in its own session (process group), output in a log file."""
 

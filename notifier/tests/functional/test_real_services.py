@@ -8,6 +8,7 @@ Each test skips when its database server or broker is not available
 
 import collections
 import datetime
+import os
 import threading
 import time
 import uuid
@@ -305,6 +306,35 @@ class TestMariaDB(RealServicesMixin, services.RealServicesTestCase):
                         'after the broker came back, no notification was '
                         'delivered through RPC; delivery delays: %s s' %
                         delays)
+
+
+    def test_pinned_engines_each_run_on_a_cpu_of_their_own(self):
+        if len(os.sched_getaffinity(0)) < 2:
+            self.skipTest('this test runs on one CPU: nothing to pin to')
+        deployment = self.deploy(conf={'engine': {'pin_cpu': True}})
+        api, e1, e2 = deployment.wait_ready(
+            deployment.spawn_api(), deployment.spawn_engine(),
+            deployment.spawn_engine())
+        posted = [self.post_accepted(api, vm_notification())
+                  for _ in range(10)]
+        self.wait_for_status(api, [n['notification_uuid'] for n in posted],
+                             {'finished'}, timeout=60)
+        # Every thread of each engine, those of its RPC server and sending
+        # threads included, runs on the one CPU its engine took.
+        cpus = []
+        for engine in (e1, e2):
+            # The engine process is the launcher's worker, a child.
+            worker = services.pids_of(engine)[-1]
+            allowed = {tid: os.sched_getaffinity(int(tid))
+                       for tid in os.listdir('/proc/%d/task' % worker)}
+            self.assertGreater(len(allowed), 2, allowed)
+            self.assertEqual(1, len(set(map(frozenset, allowed.values()))),
+                             allowed)
+            cpus.append(next(iter(allowed.values())))
+            self.assertEqual(1, len(cpus[-1]))
+            self.assertIn('is pinned to CPU %d' % next(iter(cpus[-1])),
+                          engine.log())
+        self.assertNotEqual(cpus[0], cpus[1])
 
 
 class TestPostgreSQL(RealServicesMixin, services.RealServicesTestCase):

@@ -85,8 +85,11 @@ def print_profile(profiler, html=None):
 
 class Stack:
     def __init__(self, backend, workers=2, threads=8, log=print,
-                 auth='noauth2', mysql_driver='mysqldb', engine_env=None):
+                 auth='noauth2', mysql_driver='mysqldb', engine_env=None,
+                 pin_engines=False):
         self.auth = auth
+        # [engine] pin_cpu: each engine on a CPU of its own.
+        self.pin_engines = pin_engines
         # Environment variables for the engines only (an allocator
         # setting, say): what the install guide sets for the service.
         self.engine_env = dict(engine_env or {})
@@ -122,7 +125,8 @@ class Stack:
             'api': {'validate_responses': False},
             # Only what tenants subscribe is delivered (no 'log' default).
             'engine': {'default_destinations': '', 'periodic_interval': 1,
-                       'recast_after': 5, 'claim_lease': 30},
+                       'recast_after': 5, 'claim_lease': 30,
+                       'pin_cpu': self.pin_engines},
         }
         if self.auth == 'keystone':
             conf['api']['auth_strategy'] = 'keystone'
@@ -306,30 +310,6 @@ class Stack:
             'name': 'bench', 'destinations': ids}}, headers=headers,
             expect=201)
         return sub.json()['subscription']['id']
-
-
-def pids_of(process):
-    """The leader and its descendants (gunicorn workers, engine workers).
-    A child is listed under the thread that forked it: the engine's
-    worker under a thread of its master, not the main one."""
-    found = [process.pid]
-    frontier = [process.pid]
-    while frontier:
-        pid = frontier.pop()
-        kids = []
-        try:
-            tasks = os.listdir('/proc/%d/task' % pid)
-        except OSError:
-            tasks = []
-        for task in tasks:
-            try:
-                with open('/proc/%d/task/%s/children' % (pid, task)) as f:
-                    kids += [int(x) for x in f.read().split()]
-            except OSError:
-                pass
-        found.extend(kids)
-        frontier.extend(kids)
-    return found
 
 
 def rss_kib(pid):

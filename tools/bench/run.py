@@ -85,6 +85,11 @@ def parse_args(argv):
                    help='an environment variable for the engines only, '
                         'as a service unit would set it (repeatable), '
                         'e.g. GLIBC_TUNABLES=glibc.malloc.tcache_count=0')
+    p.add_argument('--no-pin-engines', dest='pin_engines',
+                   action='store_false',
+                   help='leave the engines on the CPUs the operating '
+                        'system chooses (default: [engine] pin_cpu, a CPU '
+                        'of its own for each engine)')
     p.add_argument('--million', action='store_true',
                    help='list scaling at 1,000,000 rows too (long seed)')
     p.add_argument('--output', default=None,
@@ -179,6 +184,7 @@ def run(args):
         'workers': args.workers, 'threads': args.threads,
         'transport': 'rabbit (machine broker, 127.0.0.1:5672)',
         'auth': args.auth, 'engine_env': args.engine_env,
+        'engines_pinned': args.pin_engines,
         'machine': {'cpus': os.cpu_count(), 'python': platform.python_version(),
                     'load_before': os.getloadavg()},
         'settings': dataclasses.asdict(s),
@@ -186,7 +192,8 @@ def run(args):
     }
     stack = harness.Stack(args.backend, args.workers, args.threads, log=log,
                           auth=args.auth, mysql_driver=args.mysql_driver,
-                          engine_env=args.engine_env)
+                          engine_env=args.engine_env,
+                          pin_engines=args.pin_engines)
     sink = sink_mod.ProcessSink()
     try:
         stack.start()
@@ -220,6 +227,10 @@ def table(doc):
     if doc.get('engine_env'):
         lines.append('engine environment: %s' % ' '.join(
             '%s=%s' % kv for kv in sorted(doc['engine_env'].items())))
+    if doc.get('engines_pinned') is not None:  # not in older documents
+        lines.append('engines: %s' % (
+            'a CPU of its own each ([engine] pin_cpu)'
+            if doc['engines_pinned'] else 'on the CPUs the system chooses'))
     if 'ingest' in m:
         lines.append('\n1. ingest: POST /v1/notifications, unique payloads')
         lines.append('%-6s %12s %9s %9s %12s %9s %9s %7s' % (

@@ -12,6 +12,7 @@ import uuid
 import sqlalchemy as sa
 
 from notifier.db import models
+from notifier.tests.functional import services
 
 import harness
 import loadgen
@@ -114,7 +115,7 @@ def ingest(stack, s, run):
                 proc.port, notification_request('w' + tag, harness.HEADERS),
                 conc, 2.0, 50)
             meter = harness.CpuMeter(dict(
-                harness.server_pids(), api=harness.pids_of(proc),
+                harness.server_pids(), api=services.pids_of(proc),
                 loadgen=[os.getpid()]))
             row[name] = loadgen.closed_loop(
                 proc.port, make, conc, s.ingest_duration, s.ingest_max)
@@ -417,7 +418,7 @@ def fan_out(stack, s, run, sink):
                                        s.drain_timeout)
         meter = harness.CpuMeter(dict(
             harness.server_pids(), sink=[sink.pid],
-            engines=[p for e in running for p in harness.pids_of(e)]))
+            engines=[p for e in running for p in services.pids_of(e)]))
         timed_from = time.monotonic()
         if not backlog:
             stack.cast(new_notification_ids(stack, project),
@@ -471,7 +472,7 @@ def scaling(cases, engines, destinations):
 # 5. memory
 
 def _rss(process):
-    return {str(pid): harness.rss_kib(pid) for pid in harness.pids_of(process)}
+    return {str(pid): harness.rss_kib(pid) for pid in services.pids_of(process)}
 
 
 def memory(stack, s, run, sink):

@@ -9,12 +9,14 @@ import subprocess
 import sys
 import threading
 import time
+from unittest import mock
 
 import fixtures
 import sqlalchemy as sa
 import testtools
 
 from notifier.db import models
+from notifier.tests.functional import services
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, '..', '..', '..', 'tools', 'bench')
@@ -35,6 +37,9 @@ def fork():
         time.sleep(60)
         os._exit(0)
     print(pid, flush=True)
+    # Alive, as the master's thread is: once a thread ends, its children
+    # move to another thread, and a listing meanwhile could miss them.
+    time.sleep(60)
 threading.Thread(target=fork).start()
 time.sleep(60)
 '''
@@ -53,7 +58,7 @@ class TestProcesses(testtools.TestCase):
 
     def test_pids_of_finds_a_child_forked_from_another_thread(self):
         parent, child = self.spawn()
-        self.assertEqual([parent.pid, child], harness.pids_of(parent))
+        self.assertEqual([parent.pid, child], services.pids_of(parent))
 
     def test_cpu_meter_counts_the_cpu_of_each_group(self):
         parent, child = self.spawn()
@@ -110,6 +115,36 @@ class TestEngineEnvironment(testtools.TestCase):
         stack.deployment = Deployment()
         self.assertEqual(2, len(stack.start_engines(2)))
         self.assertEqual([{'A': '1'}, {'A': '1'}], spawned)
+
+
+class TestPinEngines(testtools.TestCase):
+    """The engines run with [engine] pin_cpu unless ``--no-pin-engines``;
+    the document and the table say which."""
+
+    def test_pinned_by_default_and_not_when_asked(self):
+        import run
+        self.assertTrue(run.parse_args([]).pin_engines)
+        self.assertFalse(run.parse_args(['--no-pin-engines']).pin_engines)
+
+    def test_table_says_where_the_engines_ran(self):
+        import run
+        doc = {'median': {}, 'backend': 'sqlite', 'auth': 'noauth2',
+               'runs': 1, 'quick': True, 'workers': 2, 'threads': 8}
+        self.assertNotIn('engines:', run.table(doc))  # an older document
+        self.assertIn('engines: a CPU of its own each ([engine] pin_cpu)',
+                      run.table(dict(doc, engines_pinned=True)))
+        self.assertIn('engines: on the CPUs the system chooses',
+                      run.table(dict(doc, engines_pinned=False)))
+
+    def test_stack_sets_the_option_for_its_engines(self):
+        for pinned in (True, False):
+            stack = harness.Stack('sqlite', log=lambda *a: None,
+                                  pin_engines=pinned)
+            self.addCleanup(stack.stop)
+            with mock.patch.object(services.Deployment, 'db_sync'):
+                stack.start()
+            with open(stack.deployment.conf_file) as f:
+                self.assertIn('pin_cpu = %s' % str(pinned).lower(), f.read())
 
 
 class TestIngestTable(testtools.TestCase):

@@ -24,7 +24,8 @@ opts = [
                      'second. Use it with at most one engine process per '
                      'CPU; to keep the engines off CPUs that other '
                      'services need, narrow the CPUs they may run on. '
-                     'Linux only; notifier-engine only.'),
+                     'Linux only; it applies to notifier-all too, whose '
+                     'one process is the API and an engine.'),
     cfg.IntOpt('delivery_threads',
                default=64, min=1,
                help='Size of the thread pool that sends deliveries, per '

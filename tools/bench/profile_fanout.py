@@ -206,29 +206,14 @@ def main(argv=None):
 
 def send_only(n):
     """CPU per :meth:`WebhookDriver.deliver` to the sink (in a process of
-    its own), as the engine calls it for a CloudEvent of a notification."""
+    its own), as the engine calls it for a CloudEvent of a notification,
+    one send at a time."""
     import statistics
-    from notifier import conf as notifier_conf
-    from notifier.conf import opts
-    from notifier.drivers import base
-    from notifier.drivers import webhook
-    from oslo_log import log as logging
-    conf = notifier_conf.CONF
-    logging.register_options(conf)
-    opts.set_defaults(conf)
-    conf([], project='notifier', default_config_files=[])
+    import send_only as send_only_mod
     sink = sink_mod.ProcessSink()
-    driver = webhook.WebhookDriver(conf)
+    driver = send_only_mod.driver()
+    message = send_only_mod.message(7)
     try:
-        message = base.Message(
-            delivery_id='6f1c2a7e-2b1d-4c5e-9f00-1a2b3c4d5e6f',
-            subject='s', text='t',
-            event_type='org.openstack.notifier.notification.COMPUTE_HOST',
-            event={'id': 7, 'type': 'COMPUTE_HOST', 'hostname': 'c-1',
-                   'notification_uuid': 'a0c7b8a2-1d3e-4f5a-8b9c-'
-                                        '0d1e2f3a4b5c',
-                   'generated_time': '2026-11-23T10:00:00.000000',
-                   'payload': {'event': 'STOPPED'}})
         for settings in ({'url': sink.url + '/p/0'},
                          {'url': sink.url + '/p/0', 'auth_token': 't' * 32,
                           'signing_secret': 'whsec_' + 'a' * 44}):
@@ -247,7 +232,6 @@ def send_only(n):
     finally:
         driver.close()
         sink.close()
-
 
 if __name__ == '__main__':
     main()

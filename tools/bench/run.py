@@ -329,6 +329,20 @@ def table(doc):
         if scaled:
             lines.append('scaling, the median of the runs\' ratios to one '
                          'engine: ' + '; '.join(scaled))
+        ref = m['fanout'].get('send_only')
+        if ref:  # not in documents from before the thirteenth round
+            shares = ['%s destination(s) %s' % (key.rsplit('_', 1)[1],
+                                                fmt(r))
+                      for key, r in m['fanout'].items()
+                      if key.startswith('share_of_send_only_')]
+            lines.append('send only (the webhook driver alone, %s threads, '
+                         'no database%s): %s sends/s, %s ms CPU per send; '
+                         'one engine\'s deliveries/s over it: %s' % (
+                             fmt(ref.get('threads')),
+                             ', one CPU' if ref.get('pinned') else '',
+                             fmt(ref.get('sends_per_s')),
+                             fmt(ref.get('cpu_ms_per_send')),
+                             '; '.join(shares) or '-'))
         lines.append('deliv/s: timed from the cast, after a warm-up of '
                      'the engines (none for the backlog); eng ms / other '
                      'ms: CPU per delivery of the engines / of the '

@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import random
+import subprocess
 import time
 import uuid
 
@@ -374,8 +375,28 @@ def timed_rate(arrivals, timed_from):
     return got, span, ((len(got) - 1) / span if span else None)
 
 
+def send_only(stack, s, sink):
+    """The fan-out's reference: the webhook driver alone, from as many
+    threads as the engines send with (their configuration file's), on a
+    CPU of its own when the engines are pinned (see send_only.py)."""
+    cmd = [harness.python_executable(),
+           os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'send_only.py'),
+           '--url', sink.url + '/send-only/0',
+           '--count', str(s.fanout_deliveries),
+           '--warmup', str(s.fanout_warmup),
+           '--config-file', stack.deployment.conf_file]
+    if stack.pin_engines:
+        cmd.append('--pin')
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         timeout=s.drain_timeout)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def fan_out(stack, s, run, sink):
     notifier, _ = stack.start_apis()
+    # Before any engine runs: the reference has the machine to itself.
+    reference = send_only(stack, s, sink)
     # An engine declares the RPC queue: without it, the first case's casts
     # would be dropped and its backlog taken by the periodic task instead.
     stack.start_engines(1)
@@ -449,6 +470,9 @@ def fan_out(stack, s, run, sink):
             settle(stack, project + 'w')
     stack.stop_engines()
     out.update(scaling(out, s.fanout_engines, s.fanout_destinations))
+    out['send_only'] = reference
+    out.update(share_of_send_only(out, min(s.fanout_engines),
+                                  s.fanout_destinations))
     return out
 
 
@@ -466,6 +490,20 @@ def scaling(cases, engines, destinations):
         if most > one and many and single:
             found['scaling_%d_engines_dests_%d' % (most, dests)] = round(
                 many / single, 3)
+    return found
+
+
+def share_of_send_only(cases, engines, destinations):
+    """One engine's deliveries/s over the send-only reference's sends/s
+    of the same run, for each number of destinations."""
+    reference = (cases.get('send_only') or {}).get('sends_per_s')
+    found = {}
+    for dests in destinations:
+        rate = (cases.get('engines_%d_dests_%d' % (engines, dests)) or
+                {}).get('per_engine')
+        if reference and rate:
+            found['share_of_send_only_dests_%d' % dests] = round(
+                rate / reference, 3)
     return found
 
 

@@ -328,6 +328,85 @@ class TestFanOutScaling(testtools.TestCase):
                       "engine: 2 engines with 1 destination(s) 1.6x", text)
 
 
+class TestSendOnly(testtools.TestCase):
+    """tools/bench/send_only.py, the fan-out's reference: the webhook
+    driver alone, sending to a real sink on loopback."""
+
+    def setUp(self):
+        super().setUp()
+        import sink as sink_mod
+        self.sink = sink_mod.Sink()
+        self.addCleanup(self.sink.close)
+
+    def send_only(self, *args):
+        out = subprocess.run(
+            [sys.executable, os.path.join(BENCH, 'send_only.py'),
+             '--url', self.sink.url + '/so/0', *args],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(0, out.returncode, out.stderr[-3000:])
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def test_every_send_arrives_and_only_the_timed_ones_are_counted(self):
+        result = self.send_only('--count', '120', '--warmup', '30',
+                                '--threads', '4')
+        self.assertEqual(120, result['sends'])
+        self.assertEqual(4, result['threads'])
+        self.assertGreater(result['sends_per_s'], 0)
+        self.assertGreater(result['cpu_ms_per_send'], 0)
+        self.assertFalse(result['pinned'])
+        arrived = self.sink.since(0)
+        self.assertEqual({'/so/0'}, {path for _, path, _ in arrived})
+        # Each a CloudEvent of its own notification, warm-up included.
+        self.assertEqual({'send-only-%d' % i for i in range(150)},
+                         {uuid for uuid, _, _ in arrived})
+        self.assertEqual(150, len(arrived))
+
+    def test_threads_default_to_the_engines_delivery_threads(self):
+        conf = self.useFixture(fixtures.TempDir()).join('notifier.conf')
+        with open(conf, 'w') as f:
+            f.write('[engine]\ndelivery_threads = 3\n')
+        result = self.send_only('--count', '10', '--warmup', '0',
+                                '--config-file', conf)
+        self.assertEqual(3, result['threads'])
+
+    def test_pinned_it_runs_on_one_cpu(self):
+        if len(os.sched_getaffinity(0)) < 2:
+            self.skipTest('one CPU: pinned or not is the same')
+        result = self.send_only('--count', '10', '--warmup', '0', '--pin')
+        self.assertTrue(result['pinned'])
+        self.assertEqual([min(os.sched_getaffinity(0))], result['cpus'])
+
+    def test_one_engines_share_of_it_is_in_the_document_and_table(self):
+        import run
+        import scenarios
+
+        def case(rate):
+            return {'expected': 6000, 'delivered': 6000,
+                    'deliveries_per_s': rate, 'per_engine': rate}
+        cases = {'engines_1_dests_1': case(400.0),
+                 'engines_1_dests_10': case(600.0),
+                 'engines_2_dests_1': case(700.0),
+                 'send_only': {'sends': 6000, 'threads': 64,
+                               'sends_per_s': 1600.0,
+                               'cpu_ms_per_send': 0.62, 'pinned': True,
+                               'cpus': [0]}}
+        cases.update(scenarios.share_of_send_only(cases, 1, (1, 10)))
+        self.assertEqual(0.25, cases['share_of_send_only_dests_1'])
+        self.assertEqual(0.375, cases['share_of_send_only_dests_10'])
+        text = run.table({'backend': 'mysql', 'auth': 'noauth2', 'runs': 1,
+                          'quick': False, 'workers': 2, 'threads': 8,
+                          'median': {'fanout': run.median_of([cases])}})
+        self.assertIn('send only (the webhook driver alone, 64 threads, no '
+                      'database, one CPU): 1600.0 sends/s, 0.62 ms CPU per '
+                      'send; one engine\'s deliveries/s over it: 1 '
+                      'destination(s) 0.25; 10 destination(s) 0.375', text)
+
+    def test_no_reference_no_share(self):
+        cases = {'engines_1_dests_1': {'per_engine': 400.0}}
+        import scenarios
+        self.assertEqual({}, scenarios.share_of_send_only(cases, 1, (1,)))
+
+
 class TestProfileFanOut(testtools.TestCase):
     """tools/bench/profile_fanout.py runs to its figures: it reads the sink
     of its own process (ProcessSink), which the suite's scenarios do not
@@ -342,6 +421,15 @@ class TestProfileFanOut(testtools.TestCase):
         self.assertEqual(0, out.returncode, out.stderr[-3000:])
         # 10 notifications timed and 20 of the warm-up, 2 destinations each
         self.assertIn('20 deliveries (60 arrived incl. warm-up)', out.stdout)
+
+    def test_send_only_prints_the_cpu_per_send(self):
+        script = os.path.join(BENCH, 'profile_fanout.py')
+        out = subprocess.run([sys.executable, script, '--send-only', '5'],
+                             capture_output=True, text=True, timeout=300)
+        self.assertEqual(0, out.returncode, out.stderr[-3000:])
+        for label in ('plain', 'signed, with a token'):
+            self.assertRegex(out.stdout, r'(?m)^%s: \d+ us CPU per send '
+                             r'\(rounds: (\d+ ){4}\d+\)$' % label)
 
 
 class TestProfileIngest(testtools.TestCase):

@@ -9,6 +9,7 @@ again.
 
 import collections
 import datetime
+import functools
 import os
 import random
 import threading
@@ -562,30 +563,52 @@ class EngineManager:
             release = flight.sent(delivery, status, next_attempt_at)
             if release is not None:
                 release = (flight.notification.id, self.engine_id) + release
-        try:
-            # Committed (with the attempts other threads finished at the
-            # same time) before this returns: see recorder.
-            released = self.recorder.record(
-                context, note=flight, delivery_id=delivery.id,
-                engine=self.engine_id,
-                started_at=started_at, latency_ms=latency_ms,
-                outcome=result, status=status, receipt=receipt, error=error,
-                next_attempt_at=next_attempt_at, message=message,
-                recipients=recipients, release=release)
-        except Exception:
-            LOG.exception('Could not record attempt %(n)d of delivery '
-                          '%(uuid)s (%(result)s); the notification is '
-                          'resumed when its lease expires and the attempt '
-                          'may be made again.',
-                          {'n': attempt, 'uuid': delivery.uuid,
-                           'result': result})
+        recorded = functools.partial(
+            self._attempt_recorded, context, delivery, attempt, result,
+            latency_ms, error, flight, release)
+        record = dict(
+            note=flight, delivery_id=delivery.id, engine=self.engine_id,
+            started_at=started_at, latency_ms=latency_ms, outcome=result,
+            status=status, receipt=receipt, error=error,
+            next_attempt_at=next_attempt_at, message=message,
+            recipients=recipients, release=release)
+        if flight is None:
+            # A message's thread reads its deliveries back once their
+            # attempts are over: committed before this returns.
+            try:
+                released = self.recorder.record(context, **record)
+            except Exception as e:
+                recorded(e, False)
+            else:
+                recorded(None, released)
+            return
+        # A notification's: committed with the attempts other threads
+        # finished at the same time, while this thread goes on to its
+        # next send; what follows runs on the recorder's thread (see
+        # recorder).
+        self.recorder.submit(context, recorded, **record)
+
+    def _attempt_recorded(self, context, delivery, attempt, result,
+                          latency_ms, error, flight, release, failure,
+                          released):
+        """After an attempt's record is committed (``failure`` None) or
+        not: its log line, and the release of its notification if it was
+        the last attempt."""
+        context.update_store()  # log lines carry the request id
+        if failure is not None:
+            LOG.error('Could not record attempt %(n)d of delivery '
+                      '%(uuid)s (%(result)s); the notification is resumed '
+                      'when its lease expires and the attempt may be made '
+                      'again.',
+                      {'n': attempt, 'uuid': delivery.uuid,
+                       'result': result}, exc_info=failure)
             if flight is not None:
                 self._recorded(flight, False)
             return
         # A success is in the notification's line (see _finish) and in the
         # delivery's record: one line per delivery cost about a tenth of a
         # fan-out's CPU. What went wrong is logged for every attempt.
-        log = LOG.debug if status == db.DELIVERED else LOG.warning
+        log = LOG.debug if result == 'delivered' else LOG.warning
         log('Delivery %(uuid)s (%(target)s) attempt %(n)d: %(result)s '
             'after %(ms).1f ms%(why)s',
             {'uuid': delivery.uuid, 'target': delivery.target, 'n': attempt,
@@ -597,7 +620,8 @@ class EngineManager:
     def _recorded(self, flight, ok, release=None, released=False):
         """After an attempt of a flight is recorded (``ok``) or not: the
         last one releases the notification, unless its record carried the
-        ``release`` already."""
+        ``release`` already. On the recorder's thread: a release of its
+        own is submitted, not waited for."""
         last, result = flight.recorded(ok)
         if not last:
             return
@@ -608,17 +632,19 @@ class EngineManager:
         if release is not None:
             self._finish(flight, result, {nid} if released else set())
             return
-        try:
-            released = self.recorder.record(
-                flight.context, note=flight,
-                release=(nid, self.engine_id) + result)
-        except Exception:
-            LOG.exception('Could not release notification %s; it is '
+
+        def release_recorded(failure, released):
+            if failure is not None:
+                flight.context.update_store()
+                LOG.error('Could not release notification %s; it is '
                           'resumed after its lease expires',
-                          flight.notification.notification_uuid)
-            self._finish(flight, result, None)
-            return
-        self._finish(flight, result, {nid} if released else set())
+                          flight.notification.notification_uuid,
+                          exc_info=failure)
+                self._finish(flight, result, None)
+                return
+            self._finish(flight, result, {nid} if released else set())
+        self.recorder.submit(flight.context, release_recorded, note=flight,
+                             release=(nid, self.engine_id) + result)
 
     def _settings(self, context, delivery):
         """The destination's settings with its secrets, or {} for a
@@ -885,5 +911,7 @@ class EngineManager:
             self._periodic_worker.wait()
         self._resume_pool.shutdown(wait=True)
         self._send_pool.shutdown(wait=True)
+        # Every attempt made is recorded, and its notification released.
+        self.recorder.close()
         self._stopped.set()  # the lease keeper
         self.drivers.close()

@@ -48,11 +48,13 @@ class ScriptedDriver(drivers_base.Driver):
 class EngineTestCase(base.FunctionalTestCase):
     start_engine = False
     outcomes = ()
+    engine_flags = {}  # [engine] options of the test case's own
 
     def setUp(self):
         super().setUp()
         self.flags(default_destinations=['scripted', 'log'], group='engine')
         self.flags(retry_initial_delay=0.0, max_attempts=3, group='engine')
+        self.flags(group='engine', **self.engine_flags)
         self.driver = ScriptedDriver(self.outcomes)
         self.engine = self.useFixture(fixtures.Engine(self.conf, drivers={
             'scripted': self.driver, 'log': log.LogDriver(self.conf)}))
@@ -124,6 +126,45 @@ class TestRetries(EngineTestCase):
                           for line in attempts])
         self.assertIn('receiver busy (503)', attempts[0])
         self.assertIn(' is finished: 2 of 2 deliveries done', logs.output)
+
+
+class TestRecordsDoNotHoldTheSenders(EngineTestCase):
+    """A sending thread hands its attempt to the recorder and goes on: one
+    sending thread sends a second notification while the first one's
+    attempt waits for its commit."""
+
+    engine_flags = {'delivery_threads': 1,
+                    'default_destinations': ['scripted']}
+
+    def test_a_sending_thread_goes_on_while_its_attempt_is_committed(self):
+        real_record = db_api.delivery_record_attempts
+        go = threading.Event()
+
+        def held(context, attempts):
+            go.wait(30)
+            return real_record(context, attempts)
+        with mock.patch.object(db_api, 'delivery_record_attempts', held):
+            first = self.post()
+            deadline = time.monotonic() + 10
+            while not self.driver.calls:
+                self.assertLess(time.monotonic(), deadline, 'not sent')
+                time.sleep(0.01)
+            second = self.api.post(
+                '/v1/notifications',
+                base.notification_body(hostname='compute-2'),
+                status=202).json['notification']
+            while len(self.driver.calls) < 2:
+                self.assertLess(time.monotonic(), deadline,
+                                'the second notification was not sent '
+                                'while the first one\'s attempt waited for '
+                                'its commit')
+                time.sleep(0.01)
+            # Not released before its attempt is recorded.
+            self.assertEqual('running', self.wait_for_status(
+                first['id'], ['running', 'finished'])['status'])
+            go.set()
+            for created in (first, second):
+                self.wait_for_status(created['id'], ['finished'])
 
 
 class TestRetriesExhausted(EngineTestCase):

@@ -120,3 +120,57 @@ class TestAttemptRecorder(testtools.TestCase):
         committed = [n for batch in rec.batches for n in batch]
         self.assertEqual(sorted(names), sorted(committed))
         self.assertEqual(dict.fromkeys(names, True), results)
+
+    def test_submit_returns_before_the_commit_and_calls_back_after(self):
+        rec, called = Recorder(), []
+        rec.hold.clear()
+        rec.submit(None, lambda error, released: called.append(
+            (error, released, threading.current_thread().name)),
+            note='a', name='a', release=('a', 'engine-a', 'finished', None))
+        self.until(rec.committing.is_set)
+        self.assertEqual([], called)  # submitted, the commit held
+        rec.hold.set()
+        self.until(lambda: called)
+        self.assertEqual([(None, True, 'notifier-recorder')], called)
+        self.assertEqual([[('a', 'finished')]], rec.reported)
+
+    def test_close_commits_what_was_submitted_and_what_callbacks_add(self):
+        rec, called = Recorder(), []
+        rec.hold.clear()
+
+        def then_release(error, released):
+            called.append('a')
+            rec.submit(None, lambda error, released: called.append(
+                'release'), name='release')
+        rec.submit(None, then_release, name='a')
+        self.until(rec.committing.is_set)
+        closing = threading.Thread(target=rec.close)
+        closing.start()
+        self.addCleanup(closing.join, 10)
+        self.until(lambda: rec._closed)
+        self.assertRaises(RuntimeError, rec.submit, None,
+                          lambda error, released: None, name='late')
+        rec.hold.set()
+        closing.join(10)
+
+        self.assertFalse(closing.is_alive())
+        self.assertEqual(['a', 'release'], called)
+        self.assertEqual([['a'], ['release']], rec.batches)
+
+    def test_a_failing_callback_leaves_the_others_and_the_thread(self):
+        rec, called = Recorder(), []
+        rec.hold.clear()
+
+        def bug(error, released):
+            raise ValueError('bug')
+        rec.submit(None, lambda error, released: None, name='first')
+        self.until(rec.committing.is_set)
+        rec.submit(None, bug, name='a')
+        rec.submit(None, lambda error, released: called.append(error),
+                   name='b')
+        rec.hold.set()
+        self.until(lambda: called)
+
+        self.assertEqual([None], called)
+        self.assertEqual([['first'], ['a', 'b']], rec.batches)
+        self.assertFalse(rec.record(None, name='c'))

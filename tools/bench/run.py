@@ -90,6 +90,12 @@ def parse_args(argv):
                    help='leave the engines on the CPUs the operating '
                         'system chooses (default: [engine] pin_cpu, a CPU '
                         'of its own for each engine)')
+    p.add_argument('--fanout-engines', default=None, metavar='N,...',
+                   help='fan-out: the numbers of engines of its cases '
+                        '(default: 1,2)')
+    p.add_argument('--fanout-destinations', default=None, metavar='N,...',
+                   help='fan-out: the numbers of destinations per '
+                        'notification of its cases (default: 1,10)')
     p.add_argument('--million', action='store_true',
                    help='list scaling at 1,000,000 rows too (long seed)')
     p.add_argument('--output', default=None,
@@ -106,6 +112,18 @@ def parse_args(argv):
     if args.auth == 'keystone' and set(names) - {'ingest'}:
         p.error('--auth keystone measures ingest only')
     args.names = names
+    for name in ('fanout_engines', 'fanout_destinations'):
+        value = getattr(args, name)
+        if value is None:
+            continue
+        try:
+            counts = tuple(int(v) for v in value.split(','))
+        except ValueError:
+            counts = ()
+        if not counts or min(counts) < 1:
+            p.error('--%s takes numbers of at least 1 separated by commas, '
+                    'such as 1,2; not %r' % (name.replace('_', '-'), value))
+        setattr(args, name, counts)
     env = {}
     for item in args.engine_env:
         name, sep, value = item.partition('=')
@@ -171,12 +189,22 @@ def run_all(args, s, stack, sink, doc, partial=None):
         doc['interrupted'] = True
 
 
-def run(args):
+def settings_of(args):
+    """The scenarios' Settings that the arguments ask for."""
     s = Settings()
     if args.quick:
         quick(s)
     if args.million:
         s.list_rows = (10000, 1000000)
+    if args.fanout_engines:
+        s.fanout_engines = args.fanout_engines
+    if args.fanout_destinations:
+        s.fanout_destinations = args.fanout_destinations
+    return s
+
+
+def run(args):
+    s = settings_of(args)
     doc = {
         'started': datetime.datetime.now(datetime.timezone.utc).isoformat(),
         'backend': args.backend, 'runs': args.runs, 'quick': args.quick,

@@ -407,6 +407,36 @@ class TestSendOnly(testtools.TestCase):
         self.assertEqual({}, scenarios.share_of_send_only(cases, 1, (1,)))
 
 
+class TestFanOutCases(testtools.TestCase):
+    """run.py --fanout-engines / --fanout-destinations: a fan-out of some
+    cases only (one engine with one destination, say)."""
+
+    def test_the_cases_asked_for_are_the_settings(self):
+        import run
+        args = run.parse_args(['--scenarios', 'fanout',
+                               '--fanout-engines', '1',
+                               '--fanout-destinations', '1,10'])
+        s = run.settings_of(args)
+        self.assertEqual((1,), s.fanout_engines)
+        self.assertEqual((1, 10), s.fanout_destinations)
+
+    def test_by_default_one_and_two_engines_one_and_ten_destinations(self):
+        import run
+        s = run.settings_of(run.parse_args(['--scenarios', 'fanout']))
+        self.assertEqual((1, 2), s.fanout_engines)
+        self.assertEqual((1, 10), s.fanout_destinations)
+
+    def test_what_is_not_a_count_is_refused_with_an_example(self):
+        import run
+        for value in ('0', 'two', '1,,2', ''):
+            err = io.StringIO()
+            with mock.patch('sys.stderr', err):
+                self.assertRaises(SystemExit, run.parse_args,
+                                  ['--fanout-engines', value])
+            self.assertIn('--fanout-engines takes numbers of at least 1 '
+                          'separated by commas, such as 1,2', err.getvalue())
+
+
 class TestProfileFanOut(testtools.TestCase):
     """tools/bench/profile_fanout.py runs to its figures: it reads the sink
     of its own process (ProcessSink), which the suite's scenarios do not

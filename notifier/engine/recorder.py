@@ -14,9 +14,10 @@ and goes on to its next send, and what follows the record (the release
 of the notification whose last attempt it was) runs on the recorder's
 thread once the attempt is committed. (Waiting for it, each sending
 thread was woken after every commit: with one destination per
-notification, an engine spent 10 to 20 % more CPU per delivery and
-delivered a fifth fewer.) A batch that fails is retried one attempt at a
-time, so that one bad record does not lose the others.
+notification, an engine delivered about a fifth fewer webhooks a
+second; see the fourteenth round of the performance page.) A batch that
+fails is retried one attempt at a time, so that one bad record does not
+lose the others.
 """
 
 import copy

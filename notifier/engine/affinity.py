@@ -31,14 +31,21 @@ NAME = '\0%s-cpu-round-%d-%d'
 MAX_ROUNDS = 64
 
 
-def available():
-    """Why this system cannot pin a process to a CPU, or None if it can."""
+def _cpus():
+    """(the CPUs this process may run on, sorted, or None if it cannot be
+    pinned; why not)."""
     if not hasattr(os, 'sched_setaffinity') or \
             not os.path.isdir('/proc/self/task'):
-        return 'the operating system has no CPU affinity (Linux only)'
-    if len(os.sched_getaffinity(0)) < 2:
-        return 'this process may run on one CPU only'
-    return None
+        return None, 'the operating system has no CPU affinity (Linux only)'
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None, 'this process may run on one CPU only'
+    return cpus, None
+
+
+def available():
+    """Why this system cannot pin a process to a CPU, or None if it can."""
+    return _cpus()[1]
 
 
 def _take(namespace, cpus):
@@ -62,12 +69,11 @@ def pin(namespace='notifier-engine'):
     keep the holder (a socket) open as long as the process runs on that
     CPU, and close it to let another engine take the CPU. (None, None) if
     the process cannot be pinned; the reason is logged."""
-    reason = available()
+    cpus, reason = _cpus()
     if reason is not None:
         LOG.warning('[engine] pin_cpu is set, but %s: the engine runs on '
                     'the CPUs the operating system chooses.', reason)
         return None, None
-    cpus = sorted(os.sched_getaffinity(0))
     cpu, holder = _take(namespace, cpus)
     if cpu is None:
         LOG.warning('[engine] pin_cpu is set, but %d engine processes of '

@@ -388,8 +388,11 @@ def send_only(stack, s, sink):
            '--config-file', stack.deployment.conf_file]
     if stack.pin_engines:
         cmd.append('--pin')
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+    out = subprocess.run(cmd, capture_output=True, text=True,
                          timeout=s.drain_timeout)
+    if out.returncode:  # the run's error says why, not only the status
+        raise RuntimeError('send_only.py exited with %d: %s' % (
+            out.returncode, out.stderr.strip()[-2000:]))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

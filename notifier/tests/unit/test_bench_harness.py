@@ -401,6 +401,20 @@ class TestSendOnly(testtools.TestCase):
                       'send; one engine\'s deliveries/s over it: 1 '
                       'destination(s) 0.25; 10 destination(s) 0.375', text)
 
+    def test_a_failed_run_says_why(self):
+        import run
+        import scenarios
+
+        class Stack:
+            pin_engines = False
+
+            class deployment:
+                conf_file = '/nonexistent/notifier.conf'
+        e = self.assertRaises(RuntimeError, scenarios.send_only, Stack(),
+                              run.Settings(), self.sink)
+        self.assertIn('send_only.py exited with', str(e))
+        self.assertIn('/nonexistent/notifier.conf', str(e))
+
     def test_no_reference_no_share(self):
         cases = {'engines_1_dests_1': {'per_engine': 400.0}}
         import scenarios
